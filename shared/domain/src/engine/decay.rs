@@ -1,0 +1,108 @@
+//! Day-by-day decay: rule lifetimes (expiry, half-life) and inactivity decay.
+//! Idempotent per day: decaying through day D twice equals once, and missed days are caught
+//! up one by one, so a late sweep ends where nightly sweeps would have.
+
+use super::state::LeadState;
+use super::{rescore, transitions, Outcome};
+use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
+use crate::model::{DecayStep, Every, Model};
+use crate::points::Points;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+
+/// The most days one call catches up; older gaps start from here (ten years).
+const MAX_CATCH_UP_DAYS: i64 = 3660;
+
+/// Applies decay for every day after the last decayed one, through `through`.
+pub fn decay(model: &Model, state: &mut LeadState, through: NaiveDate, now: DateTime<Utc>) -> Outcome {
+    state.link(model);
+    let ledger_start = state.ledger.len();
+    let first = match state.decayed_through {
+        Some(d) => d.succ_opt(),
+        None => state.first_seen_at.map(|t| t.date_naive()),
+    };
+    if let Some(first) = first {
+        let first = first.max(through - chrono::TimeDelta::days(MAX_CATCH_UP_DAYS));
+        let lifetimes = model.has_lifetimes();
+        for day in first.iter_days().take_while(|d| *d <= through) {
+            if lifetimes {
+                rescore::lifetimes(model, state, day, now);
+            }
+            inactivity_step(model, state, day, now);
+            state.decayed_through = Some(day);
+        }
+    }
+    if state.decayed_through.is_none_or(|d| d < through) {
+        state.decayed_through = Some(through);
+    }
+    rescore::floor(model, state, now);
+    let transitions = transitions::after_decay(model, state, through, now);
+    Outcome {
+        accepted: 0,
+        duplicates: 0,
+        new_entries: state.ledger.len() - ledger_start,
+        transitions,
+    }
+}
+
+fn inactivity_step(model: &Model, state: &mut LeadState, day: NaiveDate, now: DateTime<Utc>) {
+    let (Some(decay), Some(engaged)) = (model.decay, state.last_engaged_at) else {
+        return;
+    };
+    let idle = (day - engaged.date_naive()).num_days();
+    let past = idle - i64::from(decay.idle_days);
+    if past < 0 || (decay.every == Every::Week && past % 7 != 0) {
+        return;
+    }
+    let activity = state.scores.activity;
+    let room = activity - decay.floor;
+    if room <= Points::ZERO {
+        return;
+    }
+    let amount = match decay.step {
+        DecayStep::Points(p) => p,
+        DecayStep::Percent(pct) => activity.percent(pct),
+    }
+    .min(room);
+    if amount <= Points::ZERO {
+        return;
+    }
+    // Split the step across product lines in proportion to their activity points, so each
+    // product score decays like the whole; the untagged part takes the rest.
+    let tagged: Points = state.scores.activity_by_product.values().copied().sum();
+    let untagged = activity - tagged;
+    let positive: i128 = state
+        .scores
+        .activity_by_product
+        .values()
+        .chain(std::iter::once(&untagged))
+        .filter(|p| p.0 > 0)
+        .map(|p| i128::from(p.0))
+        .sum();
+    let mut parts: Vec<(Option<Arc<str>>, Points)> = Vec::new();
+    let mut given = Points::ZERO;
+    if positive > 0 {
+        for (product, p) in &state.scores.activity_by_product {
+            if p.0 > 0 {
+                let share = Points((i128::from(amount.0) * i128::from(p.0) / positive) as i64);
+                given += share;
+                parts.push((Some(product.clone()), share));
+            }
+        }
+    }
+    parts.push((None, amount - given));
+    for (product, share) in parts {
+        if share.is_zero() {
+            continue;
+        }
+        state.post(LedgerEntry {
+            seq: 0,
+            recorded_at: now,
+            points: -share,
+            dimension: Dimension::Activity,
+            product,
+            source: Source::Inactivity { day },
+            cause: Cause::Decayed,
+        });
+    }
+}

@@ -1,0 +1,20 @@
+//! leadscore's scoring domain: the model file, the engine, the ledger and the lifecycle.
+//!
+//! Pure by design: no AWS, no async runtime, no I/O. Time comes in as an argument, so the
+//! same code scores live webhooks, nightly sweeps and replays of history.
+
+pub mod engine;
+pub mod event;
+pub mod grade;
+pub mod ledger;
+pub mod lifecycle;
+pub mod model;
+pub mod points;
+
+pub use engine::{apply, decay, LeadState, Outcome};
+pub use event::{AttrValue, Attributes, Event, EventKind, FeedbackOutcome};
+pub use grade::Grade;
+pub use ledger::{explain, Cause, Contributor, Dimension, LedgerEntry, Source};
+pub use lifecycle::{Reason, Stage, Transition};
+pub use model::{Model, ModelError, ModelErrors};
+pub use points::Points;
