@@ -159,6 +159,18 @@ pub enum FeedbackOutcome {
     Reopened,
 }
 
+impl FeedbackOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackOutcome::Accepted => "accepted",
+            FeedbackOutcome::Disqualified => "disqualified",
+            FeedbackOutcome::Recycled => "recycled",
+            FeedbackOutcome::Won => "won",
+            FeedbackOutcome::Reopened => "reopened",
+        }
+    }
+}
+
 /// One normalized event. Flat rather than an enum per kind: it parses fast and the
 /// fields a kind does not use are simply absent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

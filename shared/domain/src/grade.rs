@@ -16,7 +16,11 @@ pub struct Grade {
 impl Grade {
     pub fn of(bands: &GradeBands, fit: Points, activity: Points) -> Grade {
         let fit_band = bands.fit.iter().position(|&b| fit >= b).unwrap_or(3);
-        let act_band = bands.activity.iter().position(|&b| activity >= b).unwrap_or(3);
+        let act_band = bands
+            .activity
+            .iter()
+            .position(|&b| activity >= b)
+            .unwrap_or(3);
         Grade {
             fit: ['A', 'B', 'C', 'D'][fit_band],
             activity: act_band as u8 + 1,

@@ -92,7 +92,9 @@ impl LedgerEntry {
     /// When the thing scored happened (activities and combinations), else when it was recorded.
     pub fn occurred_at(&self) -> DateTime<Utc> {
         match &self.source {
-            Source::Activity { occurred_at, .. } | Source::Combination { occurred_at, .. } => *occurred_at,
+            Source::Activity { occurred_at, .. } | Source::Combination { occurred_at, .. } => {
+                *occurred_at
+            }
             _ => self.recorded_at,
         }
     }

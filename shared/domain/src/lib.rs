@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod model;
 pub mod points;
+pub mod replay;
 
 pub use engine::{apply, decay, LeadState, Outcome};
 pub use event::{AttrValue, Attributes, Event, EventKind, FeedbackOutcome};

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// A new lead, not yet qualified.
@@ -114,11 +116,14 @@ impl fmt::Display for Reason {
                 write!(f, "instant-MQL rule `{rule}` matched activity {activity}")
             }
             Reason::BelowExitThreshold { score, threshold } => {
-                write!(f, "score {score} fell below the MQL exit threshold {threshold}")
+                write!(
+                    f,
+                    "score {score} fell below the MQL exit threshold {threshold}"
+                )
             }
             Reason::Cold { idle_days } => write!(f, "no positive activity for {idle_days} days"),
             Reason::SalesFeedback { outcome, event } => {
-                write!(f, "sales feedback `{outcome:?}` (event {event})")
+                write!(f, "sales feedback `{}` (event {event})", outcome.as_str())
             }
         }
     }

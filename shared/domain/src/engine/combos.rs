@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// Where a combination is completed: (activity id, time), in history order.
-pub(crate) fn awards(combo: &Combination, history: &[ActivityRecord]) -> Vec<(Arc<str>, DateTime<Utc>)> {
+pub(crate) fn awards(
+    combo: &Combination,
+    history: &[ActivityRecord],
+) -> Vec<(Arc<str>, DateTime<Utc>)> {
     let n = combo.requires.len();
     let step_of = |idx: u32| combo.requires.iter().position(|&r| r as u32 == idx);
     let mut out = Vec::new();
@@ -48,7 +51,11 @@ pub(crate) fn awards(combo: &Combination, history: &[ActivityRecord]) -> Vec<(Ar
                     touched = true;
                 }
             }
-            if touched && last.iter().all(|t| t.is_some_and(|t| r.at - t <= combo.within)) {
+            if touched
+                && last
+                    .iter()
+                    .all(|t| t.is_some_and(|t| r.at - t <= combo.within))
+            {
                 out.push((r.id.clone(), r.at));
                 if out.len() as u32 >= combo.max_awards {
                     break;

@@ -14,7 +14,12 @@ use std::sync::Arc;
 const MAX_CATCH_UP_DAYS: i64 = 3660;
 
 /// Applies decay for every day after the last decayed one, through `through`.
-pub fn decay(model: &Model, state: &mut LeadState, through: NaiveDate, now: DateTime<Utc>) -> Outcome {
+pub fn decay(
+    model: &Model,
+    state: &mut LeadState,
+    through: NaiveDate,
+    now: DateTime<Utc>,
+) -> Outcome {
     state.link(model);
     let ledger_start = state.ledger.len();
     let first = match state.decayed_through {

@@ -36,7 +36,12 @@ pub struct Outcome {
 
 /// Applies a batch of events (any order, duplicates allowed, older than what was applied
 /// before or not) to `state`.
-pub fn apply(model: &Model, state: &mut LeadState, events: &[Event], now: DateTime<Utc>) -> Outcome {
+pub fn apply(
+    model: &Model,
+    state: &mut LeadState,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Outcome {
     state.link(model);
     let ledger_start = state.ledger.len();
     let mut out = Outcome::default();
@@ -58,7 +63,11 @@ pub fn apply(model: &Model, state: &mut LeadState, events: &[Event], now: DateTi
             EventKind::Identify => attributes_changed |= merge_attributes(state, e, &id),
             EventKind::SalesFeedback => feedback.push(e),
             _ => {
-                state.first_seen_at = Some(state.first_seen_at.map_or(e.occurred_at, |t| t.min(e.occurred_at)));
+                state.first_seen_at = Some(
+                    state
+                        .first_seen_at
+                        .map_or(e.occurred_at, |t| t.min(e.occurred_at)),
+                );
                 matched.clear();
                 model.match_event(e, &mut matched);
                 if matched.is_empty() {
@@ -81,7 +90,11 @@ pub fn apply(model: &Model, state: &mut LeadState, events: &[Event], now: DateTi
                     });
                 }
                 if engaged {
-                    state.last_engaged_at = Some(state.last_engaged_at.map_or(e.occurred_at, |t| t.max(e.occurred_at)));
+                    state.last_engaged_at = Some(
+                        state
+                            .last_engaged_at
+                            .map_or(e.occurred_at, |t| t.max(e.occurred_at)),
+                    );
                 }
                 new_records.push(ActivityRecord {
                     id,

@@ -10,7 +10,12 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::collections::VecDeque;
 
 /// What a rule's awarded points are worth on `as_of`, given the day the activity happened.
-pub(crate) fn lifetime_value(lifetime: Lifetime, awarded: Points, occurred: NaiveDate, as_of: Option<NaiveDate>) -> Points {
+pub(crate) fn lifetime_value(
+    lifetime: Lifetime,
+    awarded: Points,
+    occurred: NaiveDate,
+    as_of: Option<NaiveDate>,
+) -> Points {
     let Some(as_of) = as_of else { return awarded };
     let age = (as_of - occurred).num_days().max(0);
     match lifetime {
@@ -27,7 +32,11 @@ pub(crate) fn lifetime_value(lifetime: Lifetime, awarded: Points, occurred: Naiv
 }
 
 /// Points a rule awards at `at`, given what it awarded before inside its cap windows.
-fn capped(rule: &ActivityRule, at: DateTime<Utc>, prior: &VecDeque<(DateTime<Utc>, Points)>) -> Points {
+fn capped(
+    rule: &ActivityRule,
+    at: DateTime<Utc>,
+    prior: &VecDeque<(DateTime<Utc>, Points)>,
+) -> Points {
     let base = rule.points;
     let mut allowed = base.abs();
     for cap in &rule.caps {
@@ -57,7 +66,11 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
     if let Some(start) = state.history.get(from) {
         // Seed each capped rule's window with the awards just before the first re-scored one.
         let horizon = start.at - longest_cap(model);
-        for r in state.history[..from].iter().rev().take_while(|r| r.at > horizon) {
+        for r in state.history[..from]
+            .iter()
+            .rev()
+            .take_while(|r| r.at > horizon)
+        {
             for m in &r.matches {
                 let i = m.idx as usize;
                 if rules.get(i).is_some_and(|rule| !rule.caps.is_empty()) && !m.awarded.is_zero() {
@@ -73,7 +86,14 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
             let Some(rule) = rules.get(m.idx as usize) else {
                 // The rule left the model: its points go with it.
                 if !m.current.is_zero() {
-                    entries.push((r.id.clone(), r.at, m.rule.clone(), None, -m.current, Cause::Withdrawn));
+                    entries.push((
+                        r.id.clone(),
+                        r.at,
+                        m.rule.clone(),
+                        None,
+                        -m.current,
+                        Cause::Withdrawn,
+                    ));
                     m.awarded = Points::ZERO;
                     m.current = Points::ZERO;
                 }
@@ -101,7 +121,14 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
                     (true, false) => Cause::Capped,
                     (false, _) => Cause::Rescored,
                 };
-                entries.push((r.id.clone(), r.at, m.rule.clone(), rule.product.clone(), diff, cause));
+                entries.push((
+                    r.id.clone(),
+                    r.at,
+                    m.rule.clone(),
+                    rule.product.clone(),
+                    diff,
+                    cause,
+                ));
             }
             m.awarded = awarded;
             m.current = current;
@@ -139,7 +166,9 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
     let mut entries = Vec::new();
     for r in &mut state.history {
         for m in &mut r.matches {
-            let Some(rule) = model.activity_rules.get(m.idx as usize) else { continue };
+            let Some(rule) = model.activity_rules.get(m.idx as usize) else {
+                continue;
+            };
             if rule.lifetime == Lifetime::Forever {
                 continue;
             }
@@ -150,7 +179,14 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
                     Lifetime::HalfLifeDays(_) => Cause::HalfLife,
                     _ => Cause::Expired,
                 };
-                entries.push((r.id.clone(), r.at, m.rule.clone(), rule.product.clone(), diff, cause));
+                entries.push((
+                    r.id.clone(),
+                    r.at,
+                    m.rule.clone(),
+                    rule.product.clone(),
+                    diff,
+                    cause,
+                ));
                 m.current = current;
             }
         }
@@ -189,7 +225,12 @@ pub(crate) fn fit(model: &Model, state: &mut LeadState, now: DateTime<Utc>) {
                 (true, false) => Cause::Scored,
                 (false, false) => Cause::Rescored,
             };
-            entries.push((rule.id.clone(), rule.product.clone(), desired - current, cause));
+            entries.push((
+                rule.id.clone(),
+                rule.product.clone(),
+                desired - current,
+                cause,
+            ));
             state.fit.insert(rule.id.clone(), desired);
         }
     }

@@ -8,7 +8,13 @@ use crate::model::Model;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 
-fn move_to(state: &mut LeadState, out: &mut Vec<Transition>, to: Stage, at: DateTime<Utc>, reason: Reason) {
+fn move_to(
+    state: &mut LeadState,
+    out: &mut Vec<Transition>,
+    to: Stage,
+    at: DateTime<Utc>,
+    reason: Reason,
+) {
     if state.stage == to {
         return;
     }
@@ -34,7 +40,16 @@ fn by_score(model: &Model, state: &mut LeadState, out: &mut Vec<Transition>, now
     let score = state.scores.total;
     let t = &model.thresholds;
     if state.stage.may_qualify() && score >= t.mql {
-        move_to(state, out, Stage::Mql, now, Reason::ScoreReached { score, threshold: t.mql });
+        move_to(
+            state,
+            out,
+            Stage::Mql,
+            now,
+            Reason::ScoreReached {
+                score,
+                threshold: t.mql,
+            },
+        );
     } else if state.stage == Stage::Mql && !state.mql_via_instant && score < t.mql_exit {
         move_to(
             state,
@@ -79,7 +94,12 @@ pub(crate) fn after_events(
     out
 }
 
-pub(crate) fn after_decay(model: &Model, state: &mut LeadState, through: NaiveDate, now: DateTime<Utc>) -> Vec<Transition> {
+pub(crate) fn after_decay(
+    model: &Model,
+    state: &mut LeadState,
+    through: NaiveDate,
+    now: DateTime<Utc>,
+) -> Vec<Transition> {
     let mut out = Vec::new();
     by_score(model, state, &mut out, now);
     if let Some(cold_days) = model.cold_after_days {
@@ -87,7 +107,13 @@ pub(crate) fn after_decay(model: &Model, state: &mut LeadState, through: NaiveDa
         if let Some(since) = since {
             let idle_days = (through - since.date_naive()).num_days();
             if idle_days >= i64::from(cold_days) && state.stage.may_go_cold() {
-                move_to(state, &mut out, Stage::Nurture, now, Reason::Cold { idle_days });
+                move_to(
+                    state,
+                    &mut out,
+                    Stage::Nurture,
+                    now,
+                    Reason::Cold { idle_days },
+                );
             }
         }
     }

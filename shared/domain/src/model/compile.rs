@@ -84,7 +84,9 @@ impl Compiler {
             }
         }
         let thresholds = self.thresholds(raw.thresholds);
-        let grades = raw.grades.map_or_else(GradeBands::default, |g| self.grades(g));
+        let grades = raw
+            .grades
+            .map_or_else(GradeBands::default, |g| self.grades(g));
         let lists = self.lists(raw.lists);
         let (decay, cold_after_days) = match raw.decay {
             Some(d) => self.decay(d.into_inner()),
@@ -133,12 +135,17 @@ impl Compiler {
             .as_ref()
             .map_or(Points::ZERO, |f| self.points(f, "thresholds.floor"));
         if mql <= Points::ZERO {
-            self.error(t.mql.span(), format!("thresholds.mql must be positive, got {mql}"));
+            self.error(
+                t.mql.span(),
+                format!("thresholds.mql must be positive, got {mql}"),
+            );
         }
         if mql_exit >= mql {
             self.error(
                 t.mql_exit.span(),
-                format!("thresholds.mql_exit ({mql_exit}) must be lower than thresholds.mql ({mql})"),
+                format!(
+                    "thresholds.mql_exit ({mql_exit}) must be lower than thresholds.mql ({mql})"
+                ),
             );
         }
         if floor >= mql_exit {
@@ -178,10 +185,17 @@ impl Compiler {
         let g = g.into_inner();
         let (f, a) = (g.fit.into_inner(), g.activity.into_inner());
         GradeBands {
-            fit: self.bands([&f.a, &f.b, &f.c], ["grades.fit.A", "grades.fit.B", "grades.fit.C"]),
+            fit: self.bands(
+                [&f.a, &f.b, &f.c],
+                ["grades.fit.A", "grades.fit.B", "grades.fit.C"],
+            ),
             activity: self.bands(
                 [&a.one, &a.two, &a.three],
-                ["grades.activity.1", "grades.activity.2", "grades.activity.3"],
+                [
+                    "grades.activity.1",
+                    "grades.activity.2",
+                    "grades.activity.3",
+                ],
             ),
         }
     }
@@ -190,23 +204,37 @@ impl Compiler {
         let mut domains = |extra: Vec<Spanned<String>>, builtin: &[&str], what: &str| {
             let mut set: HashSet<String> = builtin.iter().map(|s| s.to_string()).collect();
             for d in extra {
-                let v = d.get_ref().trim().trim_start_matches('@').to_ascii_lowercase();
+                let v = d
+                    .get_ref()
+                    .trim()
+                    .trim_start_matches('@')
+                    .to_ascii_lowercase();
                 if v.is_empty() || !v.contains('.') || v.contains(char::is_whitespace) {
-                    self.error(d.span(), format!("`{}` is not a domain ({what})", d.get_ref()));
+                    self.error(
+                        d.span(),
+                        format!("`{}` is not a domain ({what})", d.get_ref()),
+                    );
                 } else {
                     set.insert(v);
                 }
             }
             set
         };
-        let free_mail = domains(l.free_mail_domains, FREE_MAIL_DOMAINS, "lists.free_mail_domains");
+        let free_mail = domains(
+            l.free_mail_domains,
+            FREE_MAIL_DOMAINS,
+            "lists.free_mail_domains",
+        );
         let competitors = domains(l.competitor_domains, &[], "lists.competitor_domains");
         let mut non_buyer_titles: Vec<String> =
             NON_BUYER_TITLES.iter().map(|s| s.to_string()).collect();
         for t in l.non_buyer_titles {
             let v = t.get_ref().trim().to_lowercase();
             if v.is_empty() {
-                self.error(t.span(), "a title in lists.non_buyer_titles must not be empty");
+                self.error(
+                    t.span(),
+                    "a title in lists.non_buyer_titles must not be empty",
+                );
             } else {
                 non_buyer_titles.push(v);
             }
@@ -222,7 +250,13 @@ impl Compiler {
         match u32::try_from(*v.get_ref()) {
             Ok(d) if d >= 1 => d,
             _ => {
-                self.error(v.span(), format!("{what} must be a positive number of days, got {}", v.get_ref()));
+                self.error(
+                    v.span(),
+                    format!(
+                        "{what} must be a positive number of days, got {}",
+                        v.get_ref()
+                    ),
+                );
                 1
             }
         }
@@ -234,7 +268,10 @@ impl Compiler {
             "day" => Every::Day,
             "week" => Every::Week,
             other => {
-                self.error(d.every.span(), format!("decay.every must be \"day\" or \"week\", got \"{other}\""));
+                self.error(
+                    d.every.span(),
+                    format!("decay.every must be \"day\" or \"week\", got \"{other}\""),
+                );
                 Every::Day
             }
         };
@@ -242,23 +279,35 @@ impl Compiler {
             (Some(p), None) => {
                 let pts = self.points(p, "decay.points");
                 if pts <= Points::ZERO {
-                    self.error(p.span(), format!("decay.points must be positive, got {pts}"));
+                    self.error(
+                        p.span(),
+                        format!("decay.points must be positive, got {pts}"),
+                    );
                 }
                 DecayStep::Points(pts)
             }
             (None, Some(p)) => {
                 let v = *p.get_ref();
                 if !(v > 0.0 && v <= 100.0) {
-                    self.error(p.span(), format!("decay.percent must be above 0 and at most 100, got {v}"));
+                    self.error(
+                        p.span(),
+                        format!("decay.percent must be above 0 and at most 100, got {v}"),
+                    );
                 }
                 DecayStep::Percent(v)
             }
             (Some(p), Some(_)) => {
-                self.error(p.span(), "decay takes either `points` or `percent`, not both");
+                self.error(
+                    p.span(),
+                    "decay takes either `points` or `percent`, not both",
+                );
                 DecayStep::Percent(0.0)
             }
             (None, None) => {
-                self.error(d.idle_days.span(), "decay needs `points` or `percent` per step");
+                self.error(
+                    d.idle_days.span(),
+                    "decay needs `points` or `percent` per step",
+                );
                 DecayStep::Percent(0.0)
             }
         };
@@ -283,7 +332,11 @@ impl Compiler {
 
     fn rule_id(&mut self, id: &Spanned<String>) -> Option<Arc<str>> {
         let v = id.get_ref().trim();
-        if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+        if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
             self.error(
                 id.span(),
                 format!("rule id `{v}` must be non-empty and use only letters, digits, - _ . :"),
@@ -307,7 +360,12 @@ impl Compiler {
         match self.products.iter().find(|q| &***q == name) {
             Some(q) => Some(q.clone()),
             None => {
-                let known = self.products.iter().map(|q| q.to_string()).collect::<Vec<_>>().join(", ");
+                let known = self
+                    .products
+                    .iter()
+                    .map(|q| q.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.error(
                     p.span(),
                     format!("unknown product `{name}` (model.products lists: {known})"),
@@ -318,7 +376,11 @@ impl Compiler {
     }
 
     fn regex(&mut self, r: &Spanned<String>, what: &str) -> Option<Regex> {
-        match RegexBuilder::new(r.get_ref()).case_insensitive(true).size_limit(1 << 20).build() {
+        match RegexBuilder::new(r.get_ref())
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+        {
             Ok(re) => Some(re),
             Err(e) => {
                 let first = e.to_string().lines().last().unwrap_or("").trim().to_owned();
@@ -329,7 +391,11 @@ impl Compiler {
     }
 
     fn glob(&mut self, g: &Spanned<String>, what: &str) -> Option<globset::GlobMatcher> {
-        match GlobBuilder::new(g.get_ref()).case_insensitive(true).literal_separator(false).build() {
+        match GlobBuilder::new(g.get_ref())
+            .case_insensitive(true)
+            .literal_separator(false)
+            .build()
+        {
             Ok(glob) => Some(glob.compile_matcher()),
             Err(e) => {
                 self.error(g.span(), format!("bad glob in {what}: {}", e.kind()));
@@ -346,7 +412,9 @@ impl Compiler {
         let product = self.product(&r.product);
         let attribute = r.attribute.get_ref().trim().to_owned();
         let known = KNOWN_ATTRIBUTES.contains(&attribute.as_str());
-        let custom = attribute.strip_prefix("custom.").is_some_and(|n| !n.is_empty());
+        let custom = attribute
+            .strip_prefix("custom.")
+            .is_some_and(|n| !n.is_empty());
         if !known && !custom {
             self.error(
                 r.attribute.span(),
@@ -356,7 +424,11 @@ impl Compiler {
                 ),
             );
         }
-        let lower = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_lowercase()).collect::<Vec<_>>();
+        let lower = |v: Vec<String>| {
+            v.into_iter()
+                .map(|s| s.trim().to_lowercase())
+                .collect::<Vec<_>>()
+        };
         let mut conditions: Vec<(Range<usize>, Option<Condition>)> = Vec::new();
         if let Some(v) = r.equals {
             let s = match v.get_ref().clone() {
@@ -377,11 +449,17 @@ impl Compiler {
         }
         if let Some(v) = r.contains {
             let span = v.span();
-            conditions.push((span, Some(Condition::Contains(lower(v.into_inner().into_vec())))));
+            conditions.push((
+                span,
+                Some(Condition::Contains(lower(v.into_inner().into_vec()))),
+            ));
         }
         if let Some(v) = r.prefix {
             let span = v.span();
-            conditions.push((span, Some(Condition::Prefix(lower(v.into_inner().into_vec())))));
+            conditions.push((
+                span,
+                Some(Condition::Prefix(lower(v.into_inner().into_vec()))),
+            ));
         }
         if let Some(v) = r.regex {
             let re = self.regex(&v, "regex");
@@ -402,7 +480,10 @@ impl Compiler {
             if known && !numeric {
                 self.error(
                     span.clone(),
-                    format!("range needs a numeric attribute ({}), not `{attribute}`", NUMERIC_ATTRIBUTES.join(", ")),
+                    format!(
+                        "range needs a numeric attribute ({}), not `{attribute}`",
+                        NUMERIC_ATTRIBUTES.join(", ")
+                    ),
                 );
             }
             conditions.push((span, Some(Condition::Range { min, max })));
@@ -418,7 +499,10 @@ impl Compiler {
                 other => {
                     self.error(
                         v.span(),
-                        format!("unknown list `{other}` (expected one of {})", LIST_NAMES.join(", ")),
+                        format!(
+                            "unknown list `{other}` (expected one of {})",
+                            LIST_NAMES.join(", ")
+                        ),
                     );
                     None
                 }
@@ -456,13 +540,19 @@ impl Compiler {
         match humantime::parse_duration(w.get_ref().trim()) {
             Ok(d) if !d.is_zero() => TimeDelta::from_std(d).ok(),
             Ok(_) => {
-                self.error(w.span(), format!("{what} must be positive, got \"{}\"", w.get_ref()));
+                self.error(
+                    w.span(),
+                    format!("{what} must be positive, got \"{}\"", w.get_ref()),
+                );
                 None
             }
             Err(e) => {
                 self.error(
                     w.span(),
-                    format!("{what}: \"{}\" is not a duration like \"1d\", \"12h\" or \"30d\" ({e})", w.get_ref()),
+                    format!(
+                        "{what}: \"{}\" is not a duration like \"1d\", \"12h\" or \"30d\" ({e})",
+                        w.get_ref()
+                    ),
                 );
                 None
             }
@@ -472,7 +562,13 @@ impl Compiler {
     fn whole_days(&mut self, w: &Spanned<String>, what: &str) -> Option<u32> {
         let d = self.window(w, what)?;
         if d.num_seconds() % 86_400 != 0 {
-            self.error(w.span(), format!("{what} must be a whole number of days, got \"{}\"", w.get_ref()));
+            self.error(
+                w.span(),
+                format!(
+                    "{what} must be a whole number of days, got \"{}\"",
+                    w.get_ref()
+                ),
+            );
             return None;
         }
         u32::try_from(d.num_days()).ok()
@@ -489,7 +585,11 @@ impl Compiler {
                 let names: Vec<&str> = EventKind::SCORABLE.iter().map(|k| k.as_str()).collect();
                 self.error(
                     r.kind.span(),
-                    format!("unknown activity kind `{}` (expected one of {})", r.kind.get_ref(), names.join(", ")),
+                    format!(
+                        "unknown activity kind `{}` (expected one of {})",
+                        r.kind.get_ref(),
+                        names.join(", ")
+                    ),
                 );
                 None
             }
@@ -498,7 +598,10 @@ impl Compiler {
         for (field, v) in [("url", &r.url), ("url_regex", &r.url_regex)] {
             if let (Some(v), Some(k)) = (v, kind) {
                 if !k.has_url() {
-                    self.error(v.span(), format!("`{field}` applies to page_view and email_click, not {k}"));
+                    self.error(
+                        v.span(),
+                        format!("`{field}` applies to page_view and email_click, not {k}"),
+                    );
                 }
             }
         }
@@ -511,14 +614,20 @@ impl Compiler {
         if let Some(g) = &r.target {
             filter.target = self.glob(g, "target");
         }
-        for (field, v) in [("min_percent", &r.min_percent), ("max_percent", &r.max_percent)] {
+        for (field, v) in [
+            ("min_percent", &r.min_percent),
+            ("max_percent", &r.max_percent),
+        ] {
             let Some(v) = v else { continue };
             if kind.is_some_and(|k| k != EventKind::VideoWatched) {
                 self.error(v.span(), format!("`{field}` applies to video_watched only"));
             }
             let p = *v.get_ref();
             if !(0.0..=100.0).contains(&p) {
-                self.error(v.span(), format!("{field} must be between 0 and 100, got {p}"));
+                self.error(
+                    v.span(),
+                    format!("{field} must be between 0 and 100, got {p}"),
+                );
             }
         }
         filter.min_percent = r.min_percent.as_ref().map(|v| *v.get_ref());
@@ -526,16 +635,25 @@ impl Compiler {
         if let (Some(a), Some(b)) = (filter.min_percent, filter.max_percent) {
             if a > b {
                 if let Some(v) = &r.max_percent {
-                    self.error(v.span(), format!("max_percent ({b}) is below min_percent ({a})"));
+                    self.error(
+                        v.span(),
+                        format!("max_percent ({b}) is below min_percent ({a})"),
+                    );
                 }
             }
         }
         match (&r.event, kind) {
             (None, Some(EventKind::Custom)) => {
-                self.error(r.kind.span(), "a custom rule needs `event`, the custom event name");
+                self.error(
+                    r.kind.span(),
+                    "a custom rule needs `event`, the custom event name",
+                );
             }
             (Some(v), Some(k)) if k != EventKind::Custom => {
-                self.error(v.span(), format!("`event` applies to custom rules only, not {k}"));
+                self.error(
+                    v.span(),
+                    format!("`event` applies to custom rules only, not {k}"),
+                );
             }
             _ => {}
         }
@@ -559,13 +677,22 @@ impl Compiler {
         for cap in &r.caps {
             let c = cap.get_ref();
             let window = self.window(&c.window, "cap window");
-            let max_count = c.count.as_ref().and_then(|n| match u32::try_from(*n.get_ref()) {
-                Ok(v) if v >= 1 => Some(v),
-                _ => {
-                    self.error(n.span(), format!("cap count must be a positive whole number, got {}", n.get_ref()));
-                    None
-                }
-            });
+            let max_count = c
+                .count
+                .as_ref()
+                .and_then(|n| match u32::try_from(*n.get_ref()) {
+                    Ok(v) if v >= 1 => Some(v),
+                    _ => {
+                        self.error(
+                            n.span(),
+                            format!(
+                                "cap count must be a positive whole number, got {}",
+                                n.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                });
             let max_points = c.points.as_ref().and_then(|p| {
                 let pts = self.points(p, "cap points");
                 if pts <= Points::ZERO {
@@ -589,10 +716,15 @@ impl Compiler {
             }
         }
         let lifetime = match (&r.expires_after, &r.half_life) {
-            (Some(e), None) => self.whole_days(e, "expires_after").map(Lifetime::ExpiresAfterDays),
+            (Some(e), None) => self
+                .whole_days(e, "expires_after")
+                .map(Lifetime::ExpiresAfterDays),
             (None, Some(h)) => self.whole_days(h, "half_life").map(Lifetime::HalfLifeDays),
             (Some(_), Some(h)) => {
-                self.error(h.span(), "a rule takes `expires_after` or `half_life`, not both");
+                self.error(
+                    h.span(),
+                    "a rule takes `expires_after` or `half_life`, not both",
+                );
                 None
             }
             (None, None) => Some(Lifetime::Forever),
@@ -610,7 +742,11 @@ impl Compiler {
         })
     }
 
-    fn combination(&mut self, r: Spanned<RawCombination>, rules: &[ActivityRule]) -> Option<Combination> {
+    fn combination(
+        &mut self,
+        r: Spanned<RawCombination>,
+        rules: &[ActivityRule],
+    ) -> Option<Combination> {
         let r = r.into_inner();
         let id = self.rule_id(&r.id);
         let points = self.points(&r.points, "points");
@@ -631,14 +767,23 @@ impl Compiler {
             }
         }
         if r.requires.get_ref().len() < 2 {
-            self.error(r.requires.span(), "a combination requires at least two activity rules");
+            self.error(
+                r.requires.span(),
+                "a combination requires at least two activity rules",
+            );
         }
         let max_awards = match &r.max_awards {
             None => 1,
             Some(n) => match u32::try_from(*n.get_ref()) {
                 Ok(v) if v >= 1 => v,
                 _ => {
-                    self.error(n.span(), format!("max_awards must be a positive whole number, got {}", n.get_ref()));
+                    self.error(
+                        n.span(),
+                        format!(
+                            "max_awards must be a positive whole number, got {}",
+                            n.get_ref()
+                        ),
+                    );
                     1
                 }
             },

@@ -57,7 +57,10 @@ impl Condition {
                     ListName::Competitors => domain_in(&lists.competitors, text),
                     ListName::NonBuyerTitles => {
                         let t = text.to_lowercase();
-                        lists.non_buyer_titles.iter().any(|w| t.contains(w.as_str()))
+                        lists
+                            .non_buyer_titles
+                            .iter()
+                            .any(|w| t.contains(w.as_str()))
                     }
                 }
             }
@@ -118,7 +121,11 @@ impl Filter {
             }
         }
         if let Some(name) = &self.event {
-            if !e.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)) {
+            if !e
+                .name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            {
                 return false;
             }
         }

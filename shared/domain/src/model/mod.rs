@@ -11,7 +11,7 @@ pub mod raw;
 
 pub use error::{ModelError, ModelErrors};
 
-use crate::event::{EventKind, Event};
+use crate::event::{Event, EventKind};
 use crate::points::Points;
 use chrono::TimeDelta;
 use globset::GlobMatcher;
