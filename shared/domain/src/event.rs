@@ -73,6 +73,9 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The number of kinds (`kind as usize` is below it).
+    pub const COUNT: usize = 20;
+
     /// Kinds that activity rules may score.
     pub const SCORABLE: [EventKind; 18] = [
         EventKind::PageView,

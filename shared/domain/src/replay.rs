@@ -2,11 +2,11 @@
 //! day's events in one batch per lead (the webhooks), then every lead's decay for that day
 //! (the nightly sweep). Used by `leadscore score`, golden tests and model comparisons.
 
-use crate::engine::{apply, decay, LeadState};
+use crate::engine::{apply, decay, end_of_day, LeadState};
 use crate::event::Event;
 use crate::lifecycle::Transition;
 use crate::model::Model;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// What a replay produced.
@@ -15,12 +15,6 @@ pub struct Played {
     pub leads: BTreeMap<String, LeadState>,
     /// Every lifecycle move, in the order it happened, with its lead.
     pub log: Vec<(String, Transition)>,
-}
-
-/// The end of a day: when that day's batch and sweep run in a replay.
-pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
-        .and_utc()
 }
 
 /// Replays `(lead, event)` pairs from the first event's day through `through` (at least the
@@ -36,7 +30,7 @@ pub fn play(model: &Model, mut events: Vec<(String, Event)>, through: Option<Nai
     let last_day = through.map_or(last_event_day, |t| t.max(last_event_day));
     let mut events = events.into_iter().peekable();
     for day in first_day.iter_days().take_while(|d| *d <= last_day) {
-        let now = end_of(day);
+        let now = end_of_day(day);
         let mut batches: BTreeMap<String, Vec<Event>> = BTreeMap::new();
         while let Some((lead, e)) = events.next_if(|(_, e)| e.occurred_at.date_naive() <= day) {
             batches.entry(lead).or_default().push(e);

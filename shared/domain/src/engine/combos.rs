@@ -1,66 +1,101 @@
 //! Combination bonuses: a set of activities (optionally in order) within a window.
-//! Re-evaluated over the whole history whenever a batch touches one of their rules, and
-//! diffed against the awards already in the ledger.
+//!
+//! Awards before a batch's earliest activity stand (they only depend on what came before
+//! them). From there on, awards are re-evaluated with the matcher seeded from the window
+//! just before, and diffed against the awards already in the ledger.
 
-use super::state::{ActivityRecord, ComboAward, LeadState};
+use super::state::{post, ActivityRecord, ComboAward, LeadState};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::{Combination, Model};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-/// Where a combination is completed: (activity id, time), in history order.
-pub(crate) fn awards(
-    combo: &Combination,
-    history: &[ActivityRecord],
-) -> Vec<(Arc<str>, DateTime<Utc>)> {
-    let n = combo.requires.len();
-    let step_of = |idx: u32| combo.requires.iter().position(|&r| r as u32 == idx);
-    let mut out = Vec::new();
-    if combo.ordered {
-        // chain[k]: the latest start time of a chain that has done steps 0..=k, in order.
-        let mut chain: Vec<Option<DateTime<Utc>>> = vec![None; n];
-        for r in history {
-            let mut steps: Vec<usize> = r.matches.iter().filter_map(|m| step_of(m.idx)).collect();
+fn has_rule(r: &ActivityRecord, rule: usize) -> bool {
+    r.matches.iter().any(|m| m.idx as usize == rule)
+}
+
+/// Tracks progress towards one combination, activity by activity in history order.
+struct Matcher<'a> {
+    combo: &'a Combination,
+    /// Unordered: when each required rule last happened. Ordered: the latest start of a
+    /// chain that has done steps 0..=k.
+    seen: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(combo: &'a Combination) -> Self {
+        Matcher {
+            combo,
+            seen: vec![None; combo.requires.len()],
+        }
+    }
+
+    /// Feeds one activity; true when it completes the combination.
+    fn step(&mut self, r: &ActivityRecord) -> bool {
+        let c = self.combo;
+        if c.ordered {
             // Highest step first, so one activity never advances two steps.
-            steps.sort_unstable_by(|a, b| b.cmp(a));
-            for k in steps {
+            for k in (0..c.requires.len()).rev() {
+                if !has_rule(r, c.requires[k]) {
+                    continue;
+                }
                 if k == 0 {
-                    chain[0] = Some(r.at);
-                } else if let Some(start) = chain[k - 1] {
-                    if r.at - start <= combo.within {
-                        chain[k] = Some(chain[k].map_or(start, |s| s.max(start)));
+                    self.seen[0] = Some(r.at);
+                } else if let Some(start) = self.seen[k - 1] {
+                    if r.at - start <= c.within {
+                        self.seen[k] = Some(self.seen[k].map_or(start, |s| s.max(start)));
                     }
                 }
             }
-            if chain[n - 1].is_some() {
-                out.push((r.id.clone(), r.at));
-                if out.len() as u32 >= combo.max_awards {
-                    break;
-                }
-                chain.iter_mut().for_each(|c| *c = None);
-            }
-        }
-    } else {
-        // last[k]: the latest time step k happened since the last award.
-        let mut last: Vec<Option<DateTime<Utc>>> = vec![None; n];
-        for r in history {
+            self.seen.last().is_some_and(Option::is_some)
+        } else {
             let mut touched = false;
-            for m in &r.matches {
-                if let Some(k) = step_of(m.idx) {
-                    last[k] = Some(r.at);
+            for (k, &rule) in c.requires.iter().enumerate() {
+                if has_rule(r, rule) {
+                    self.seen[k] = Some(r.at);
                     touched = true;
                 }
             }
-            if touched
-                && last
+            touched
+                && self
+                    .seen
                     .iter()
-                    .all(|t| t.is_some_and(|t| r.at - t <= combo.within))
-            {
+                    .all(|t| t.is_some_and(|t| r.at - t <= c.within))
+        }
+    }
+
+    /// After an award, the next one needs all-new activities.
+    fn reset(&mut self) {
+        self.seen.iter_mut().for_each(|t| *t = None);
+    }
+}
+
+/// Awards at `history[from..]`, given the last standing award's position and how many there are.
+fn awards_from(
+    combo: &Combination,
+    history: &[ActivityRecord],
+    from: usize,
+    last_award: Option<usize>,
+    standing: u32,
+) -> Vec<(Arc<str>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let Some(start) = history.get(from) else {
+        return out;
+    };
+    // Activities older than the window cannot complete anything at or after `from`.
+    let window_start = history.partition_point(|r| r.at < start.at - combo.within);
+    let seed_start = last_award.map_or(0, |p| p + 1).max(window_start);
+    let mut m = Matcher::new(combo);
+    let mut count = standing;
+    for (pos, r) in history.iter().enumerate().skip(seed_start) {
+        if count >= combo.max_awards {
+            break;
+        }
+        if m.step(r) {
+            m.reset();
+            if pos >= from {
                 out.push((r.id.clone(), r.at));
-                if out.len() as u32 >= combo.max_awards {
-                    break;
-                }
-                last.iter_mut().for_each(|t| *t = None);
+                count += 1;
             }
         }
     }
@@ -69,20 +104,41 @@ pub(crate) fn awards(
 
 /// Re-evaluates the combinations that use a rule matched by `history[from..]`.
 pub(crate) fn rescore(model: &Model, state: &mut LeadState, from: usize, now: DateTime<Utc>) {
+    let LeadState {
+        history,
+        combos,
+        ledger,
+        scores,
+        ..
+    } = state;
+    let Some(first) = history.get(from) else {
+        return;
+    };
+    let t0 = (first.at, first.id.clone());
+    let before_t0 = |a: &ComboAward| (a.at, &*a.activity) < (t0.0, &*t0.1);
     for combo in &model.combinations {
-        let touched = state.history[from..].iter().any(|r| {
-            r.matches
-                .iter()
-                .any(|m| combo.requires.iter().any(|&q| q as u32 == m.idx))
-        });
+        let touched = history[from..]
+            .iter()
+            .any(|r| combo.requires.iter().any(|&q| has_rule(r, q)));
         if !touched {
             continue;
         }
-        let desired = awards(combo, &state.history);
+        let mine = |a: &ComboAward| *a.combination == *combo.id;
+        let standing: Vec<&ComboAward> =
+            combos.iter().filter(|a| mine(a) && before_t0(a)).collect();
+        let last_award = standing
+            .iter()
+            .filter_map(|a| {
+                history
+                    .binary_search_by(|r| r.key().cmp(&(a.at, &*a.activity)))
+                    .ok()
+            })
+            .max();
+        let desired = awards_from(combo, history, from, last_award, standing.len() as u32);
         let mut entries = Vec::new();
         // Awards that no longer hold are taken back...
-        state.combos.retain(|a| {
-            if *a.combination != *combo.id || desired.iter().any(|(id, _)| *id == a.activity) {
+        combos.retain(|a| {
+            if !mine(a) || before_t0(a) || desired.iter().any(|(id, _)| *id == a.activity) {
                 return true;
             }
             entries.push((a.activity.clone(), a.at, -a.points, Cause::Withdrawn));
@@ -90,12 +146,8 @@ pub(crate) fn rescore(model: &Model, state: &mut LeadState, from: usize, now: Da
         });
         // ...and new ones are added.
         for (activity, at) in desired {
-            let known = state
-                .combos
-                .iter()
-                .any(|a| *a.combination == *combo.id && a.activity == activity);
-            if !known {
-                state.combos.push(ComboAward {
+            if !combos.iter().any(|a| mine(a) && a.activity == activity) {
+                combos.push(ComboAward {
                     combination: combo.id.clone(),
                     activity: activity.clone(),
                     at,
@@ -108,7 +160,7 @@ pub(crate) fn rescore(model: &Model, state: &mut LeadState, from: usize, now: Da
             if points.is_zero() {
                 continue;
             }
-            state.post(LedgerEntry {
+            let e = LedgerEntry {
                 seq: 0,
                 recorded_at: now,
                 points,
@@ -120,7 +172,8 @@ pub(crate) fn rescore(model: &Model, state: &mut LeadState, from: usize, now: Da
                     occurred_at,
                 },
                 cause,
-            });
+            };
+            post(ledger, scores, e);
         }
     }
 }

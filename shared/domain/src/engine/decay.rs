@@ -7,13 +7,22 @@ use super::{rescore, transitions, Outcome};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::{DecayStep, Every, Model};
 use crate::points::Points;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::sync::Arc;
 
 /// The most days one call catches up; older gaps start from here (ten years).
 const MAX_CATCH_UP_DAYS: i64 = 3660;
 
-/// Applies decay for every day after the last decayed one, through `through`.
+/// The end of a day (23:59:59 UTC): when a replay runs that day's sweep, and the time
+/// recorded for a decay transition on a day caught up later.
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
+        .and_utc()
+}
+
+/// Applies decay for every day after the last decayed one, through `through`. Each day does
+/// what a nightly sweep would: lifetimes, the inactivity step, the floor, then lifecycle
+/// moves (recorded at the end of that day, or `now` if earlier).
 pub fn decay(
     model: &Model,
     state: &mut LeadState,
@@ -22,6 +31,7 @@ pub fn decay(
 ) -> Outcome {
     state.link(model);
     let ledger_start = state.ledger.len();
+    let mut transitions = Vec::new();
     let first = match state.decayed_through {
         Some(d) => d.succ_opt(),
         None => state.first_seen_at.map(|t| t.date_naive()),
@@ -34,14 +44,15 @@ pub fn decay(
                 rescore::lifetimes(model, state, day, now);
             }
             inactivity_step(model, state, day, now);
+            rescore::floor(model, state, now);
+            let at = end_of_day(day).min(now);
+            transitions.extend(transitions::after_decay_day(model, state, day, at));
             state.decayed_through = Some(day);
         }
     }
     if state.decayed_through.is_none_or(|d| d < through) {
         state.decayed_through = Some(through);
     }
-    rescore::floor(model, state, now);
-    let transitions = transitions::after_decay(model, state, through, now);
     Outcome {
         accepted: 0,
         duplicates: 0,

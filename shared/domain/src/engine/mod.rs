@@ -12,7 +12,7 @@ mod rescore;
 pub mod state;
 mod transitions;
 
-pub use decay::decay;
+pub use decay::{decay, end_of_day};
 pub use state::{ActivityRecord, ComboAward, LeadState, RuleMatch, Scores, Stamp};
 
 use crate::event::{Event, EventKind};

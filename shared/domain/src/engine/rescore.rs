@@ -1,13 +1,13 @@
 //! Re-evaluation of activity points (caps, lifetimes), fit points and the floor, each as a
 //! diff against what the ledger already holds, so the ledger stays append-only.
 
-use super::state::LeadState;
+use super::state::{post, LeadState};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::matching::attribute;
 use crate::model::{ActivityRule, Lifetime, Model};
 use crate::points::Points;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use std::collections::VecDeque;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
 
 /// What a rule's awarded points are worth on `as_of`, given the day the activity happened.
 pub(crate) fn lifetime_value(
@@ -31,17 +31,18 @@ pub(crate) fn lifetime_value(
     }
 }
 
-/// Points a rule awards at `at`, given what it awarded before inside its cap windows.
+/// Points a rule awards at `at`, given its earlier awards (`prior`: times and points of
+/// this rule's awards, at or before `at`).
 fn capped(
     rule: &ActivityRule,
     at: DateTime<Utc>,
-    prior: &VecDeque<(DateTime<Utc>, Points)>,
+    prior: impl Iterator<Item = (DateTime<Utc>, Points)> + Clone,
 ) -> Points {
     let base = rule.points;
     let mut allowed = base.abs();
     for cap in &rule.caps {
         let since = at - cap.window;
-        let in_window = prior.iter().filter(|(t, _)| *t > since);
+        let in_window = prior.clone().filter(|(t, _)| *t > since);
         if let Some(max) = cap.max_count {
             if in_window.clone().count() >= max as usize {
                 return Points::ZERO;
@@ -59,41 +60,72 @@ fn capped(
     }
 }
 
+fn activity_entry(
+    now: DateTime<Utc>,
+    (activity, occurred_at): (&Arc<str>, DateTime<Utc>),
+    rule: Arc<str>,
+    product: Option<Arc<str>>,
+    points: Points,
+    cause: Cause,
+) -> LedgerEntry {
+    LedgerEntry {
+        seq: 0,
+        recorded_at: now,
+        points,
+        dimension: Dimension::Activity,
+        product,
+        source: Source::Activity {
+            rule,
+            activity: activity.clone(),
+            occurred_at,
+        },
+        cause,
+    }
+}
+
 /// Re-scores every activity from `history[from]` on, with caps seeded by the awards before it.
 pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now: DateTime<Utc>) {
     let rules = &model.activity_rules;
-    let mut windows: Vec<VecDeque<(DateTime<Utc>, Points)>> = vec![VecDeque::new(); rules.len()];
-    if let Some(start) = state.history.get(from) {
-        // Seed each capped rule's window with the awards just before the first re-scored one.
-        let horizon = start.at - longest_cap(model);
-        for r in state.history[..from]
-            .iter()
-            .rev()
-            .take_while(|r| r.at > horizon)
-        {
-            for m in &r.matches {
-                let i = m.idx as usize;
-                if rules.get(i).is_some_and(|rule| !rule.caps.is_empty()) && !m.awarded.is_zero() {
-                    windows[i].push_front((r.at, m.awarded));
-                }
-            }
-        }
+    let LeadState {
+        history,
+        ledger,
+        scores,
+        decayed_through,
+        ..
+    } = state;
+    // Awards of capped rules inside the longest cap window: (rule, time, points), in time
+    // order. One flat buffer: a lead has few awards in any window.
+    let mut awards: Vec<(u32, DateTime<Utc>, Points)> = Vec::new();
+    if let Some(start) = history.get(from) {
+        let horizon = start.at - model.longest_cap_window();
+        let seed = history[..from].iter().rev().take_while(|r| r.at > horizon);
+        let mut seeded: Vec<_> = seed
+            .flat_map(|r| r.matches.iter().map(move |m| (m.idx, r.at, m.awarded)))
+            .filter(|(i, _, p)| {
+                !p.is_zero()
+                    && rules
+                        .get(*i as usize)
+                        .is_some_and(|rule| !rule.caps.is_empty())
+            })
+            .collect();
+        seeded.reverse();
+        awards = seeded;
     }
-    let as_of = state.decayed_through;
-    let mut entries = Vec::new();
-    for r in &mut state.history[from..] {
+    for r in &mut history[from..] {
         for m in &mut r.matches {
             let Some(rule) = rules.get(m.idx as usize) else {
                 // The rule left the model: its points go with it.
                 if !m.current.is_zero() {
-                    entries.push((
-                        r.id.clone(),
-                        r.at,
+                    let product = former_product(ledger, "activity", &m.rule);
+                    let e = activity_entry(
+                        now,
+                        (&r.id, r.at),
                         m.rule.clone(),
-                        None,
+                        product,
                         -m.current,
                         Cause::Withdrawn,
-                    ));
+                    );
+                    post(ledger, scores, e);
                     m.awarded = Points::ZERO;
                     m.current = Points::ZERO;
                 }
@@ -102,18 +134,19 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
             let awarded = if rule.caps.is_empty() {
                 rule.points
             } else {
-                let w = &mut windows[m.idx as usize];
-                let keep = r.at - model.max_cap_window(m.idx as usize);
-                while w.front().is_some_and(|(t, _)| *t <= keep) {
-                    w.pop_front();
-                }
-                let a = capped(rule, r.at, w);
+                let idx = m.idx;
+                let prior = awards
+                    .iter()
+                    .filter(move |(i, _, _)| *i == idx)
+                    .map(|(_, t, p)| (*t, *p));
+                let a = capped(rule, r.at, prior);
                 if !a.is_zero() {
-                    w.push_back((r.at, a));
+                    awards.push((m.idx, r.at, a));
                 }
                 a
             };
-            let current = lifetime_value(rule.lifetime, awarded, r.at.date_naive(), as_of);
+            let current =
+                lifetime_value(rule.lifetime, awarded, r.at.date_naive(), *decayed_through);
             let diff = current - m.current;
             if !diff.is_zero() {
                 let cause = match (m.fresh, awarded == rule.points) {
@@ -121,50 +154,34 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
                     (true, false) => Cause::Capped,
                     (false, _) => Cause::Rescored,
                 };
-                entries.push((
-                    r.id.clone(),
-                    r.at,
+                let e = activity_entry(
+                    now,
+                    (&r.id, r.at),
                     m.rule.clone(),
                     rule.product.clone(),
                     diff,
                     cause,
-                ));
+                );
+                post(ledger, scores, e);
             }
             m.awarded = awarded;
             m.current = current;
             m.fresh = false;
         }
     }
-    for (activity, occurred_at, rule, product, points, cause) in entries {
-        state.post(LedgerEntry {
-            seq: 0,
-            recorded_at: now,
-            points,
-            dimension: Dimension::Activity,
-            product,
-            source: Source::Activity {
-                rule,
-                activity,
-                occurred_at,
-            },
-            cause,
-        });
-    }
 }
 
-fn longest_cap(model: &Model) -> TimeDelta {
-    model
-        .activity_rules
-        .iter()
-        .flat_map(|r| r.caps.iter().map(|c| c.window))
-        .max()
-        .unwrap_or(TimeDelta::zero())
-}
-
-/// Re-evaluates expiring and half-life rules as of `day`.
+/// Re-evaluates expiring and half-life rules as of `day`. What they take is held to the
+/// decay floor: inactivity decay may already have taken those points once.
 pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, now: DateTime<Utc>) {
-    let mut entries = Vec::new();
-    for r in &mut state.history {
+    let floor = model.decay.map_or(Points::ZERO, |d| d.floor);
+    let LeadState {
+        history,
+        ledger,
+        scores,
+        ..
+    } = state;
+    for r in history.iter_mut() {
         for m in &mut r.matches {
             let Some(rule) = model.activity_rules.get(m.idx as usize) else {
                 continue;
@@ -173,39 +190,37 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
                 continue;
             }
             let current = lifetime_value(rule.lifetime, m.awarded, r.at.date_naive(), Some(day));
-            let diff = current - m.current;
+            let mut diff = current - m.current;
+            m.current = current;
+            if diff.0 < 0 {
+                diff = diff.max(-(scores.activity - floor).max(Points::ZERO));
+            }
             if !diff.is_zero() {
                 let cause = match rule.lifetime {
                     Lifetime::HalfLifeDays(_) => Cause::HalfLife,
                     _ => Cause::Expired,
                 };
-                entries.push((
-                    r.id.clone(),
-                    r.at,
+                let e = activity_entry(
+                    now,
+                    (&r.id, r.at),
                     m.rule.clone(),
                     rule.product.clone(),
                     diff,
                     cause,
-                ));
-                m.current = current;
+                );
+                post(ledger, scores, e);
             }
         }
     }
-    for (activity, occurred_at, rule, product, points, cause) in entries {
-        state.post(LedgerEntry {
-            seq: 0,
-            recorded_at: now,
-            points,
-            dimension: Dimension::Activity,
-            product,
-            source: Source::Activity {
-                rule,
-                activity,
-                occurred_at,
-            },
-            cause,
-        });
-    }
+}
+
+/// The product a rule's entries were tagged with, for a rule that has left the model.
+fn former_product(ledger: &[LedgerEntry], kind: &str, rule: &str) -> Option<Arc<str>> {
+    ledger
+        .iter()
+        .rev()
+        .find(|e| e.subject() == (kind, rule))
+        .and_then(|e| e.product.clone())
 }
 
 /// Re-evaluates every fit rule against the current attributes.
@@ -243,7 +258,8 @@ pub(crate) fn fit(model: &Model, state: &mut LeadState, now: DateTime<Utc>) {
         .collect();
     for (id, p) in gone {
         state.fit.insert(id.clone(), Points::ZERO);
-        entries.push((id, None, -p, Cause::Withdrawn));
+        let product = former_product(&state.ledger, "fit", &id);
+        entries.push((id, product, -p, Cause::Withdrawn));
     }
     for (rule, product, points, cause) in entries {
         state.post(LedgerEntry {

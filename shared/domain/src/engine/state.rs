@@ -7,8 +7,9 @@ use crate::lifecycle::{Stage, Transition};
 use crate::model::Model;
 use crate::points::Points;
 use chrono::{DateTime, NaiveDate, Utc};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Scores by dimension. Each is the sum of the ledger entries of its dimension (products:
@@ -36,12 +37,30 @@ impl Scores {
             Dimension::Adjustment => self.adjustment += e.points,
         }
         if let Some(p) = &e.product {
-            *self.products.entry(p.clone()).or_default() += e.points;
+            add(&mut self.products, p, e.points);
             if e.dimension == Dimension::Activity {
-                *self.activity_by_product.entry(p.clone()).or_default() += e.points;
+                add(&mut self.activity_by_product, p, e.points);
             }
         }
     }
+}
+
+/// Adds to a product's points; a product back at zero is dropped, so the maps do not depend
+/// on the order points came and went.
+fn add(map: &mut BTreeMap<Arc<str>, Points>, product: &Arc<str>, points: Points) {
+    let v = map.entry(product.clone()).or_default();
+    *v += points;
+    if v.is_zero() {
+        map.remove(product);
+    }
+}
+
+/// Appends an entry and adds it to the scores: the one place both change, so the scores
+/// always equal the ledger's sums. Free-standing so callers can hold other fields mutably.
+pub(crate) fn post(ledger: &mut Vec<LedgerEntry>, scores: &mut Scores, mut e: LedgerEntry) {
+    e.seq = ledger.len() as u64;
+    scores.post(&e);
+    ledger.push(e);
 }
 
 /// One activity rule an activity matched, and what it earns.
@@ -117,7 +136,7 @@ pub struct LeadState {
     pub fit: BTreeMap<Arc<str>, Points>,
     /// Every event id applied, scoring or not.
     #[serde(default)]
-    pub seen: HashSet<Arc<str>>,
+    pub seen: FxHashSet<Arc<str>>,
     pub first_seen_at: Option<DateTime<Utc>>,
     /// Latest activity that matched a rule with positive points.
     pub last_engaged_at: Option<DateTime<Utc>>,
@@ -149,10 +168,8 @@ impl LeadState {
         self.ledger.iter().map(|e| e.points).sum()
     }
 
-    pub(crate) fn post(&mut self, mut e: LedgerEntry) {
-        e.seq = self.ledger.len() as u64;
-        self.scores.post(&e);
-        self.ledger.push(e);
+    pub(crate) fn post(&mut self, e: LedgerEntry) {
+        post(&mut self.ledger, &mut self.scores, e);
     }
 
     /// Points the cached rule indices at `model`'s rules (after a load or a model change).

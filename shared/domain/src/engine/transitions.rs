@@ -33,34 +33,44 @@ fn move_to(
     out.push(t);
 }
 
+/// Whether something that happened at `activity_at` may qualify the lead. A new lead may
+/// always be; a nurtured or recycled one only by activity after it got there, so going cold
+/// or being recycled by sales is not undone by the points it already had.
+fn may_qualify(state: &LeadState, activity_at: Option<DateTime<Utc>>) -> bool {
+    match state.stage {
+        Stage::Lead => true,
+        Stage::Nurture | Stage::Recycled => match (activity_at, state.stage_since) {
+            (Some(a), Some(since)) => a > since,
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
+        _ => false,
+    }
+}
+
 /// Score-driven moves: into MQL at the entry threshold, out (recycled) below the exit
 /// threshold. Leads qualified by an instant rule are held in MQL until sales or coldness
 /// moves them: a hand-raiser is owed a follow-up whatever the score.
-fn by_score(model: &Model, state: &mut LeadState, out: &mut Vec<Transition>, now: DateTime<Utc>) {
+fn by_score(model: &Model, state: &mut LeadState, out: &mut Vec<Transition>, at: DateTime<Utc>) {
     let score = state.scores.total;
     let t = &model.thresholds;
-    if state.stage.may_qualify() && score >= t.mql {
+    if score >= t.mql && may_qualify(state, state.last_engaged_at) {
         move_to(
             state,
             out,
             Stage::Mql,
-            now,
+            at,
             Reason::ScoreReached {
                 score,
                 threshold: t.mql,
             },
         );
     } else if state.stage == Stage::Mql && !state.mql_via_instant && score < t.mql_exit {
-        move_to(
-            state,
-            out,
-            Stage::Recycled,
-            now,
-            Reason::BelowExitThreshold {
-                score,
-                threshold: t.mql_exit,
-            },
-        );
+        let reason = Reason::BelowExitThreshold {
+            score,
+            threshold: t.mql_exit,
+        };
+        move_to(state, out, Stage::Recycled, at, reason);
     }
 }
 
@@ -81,7 +91,7 @@ pub(crate) fn after_events(
         move_to(state, &mut out, outcome.target(), e.occurred_at, reason);
     }
     if let Some((at, rule, activity)) = instant {
-        if state.stage.may_qualify() {
+        if may_qualify(state, Some(*at)) {
             let reason = Reason::InstantMql {
                 rule: rule.clone(),
                 activity: activity.clone(),
@@ -94,24 +104,24 @@ pub(crate) fn after_events(
     out
 }
 
-pub(crate) fn after_decay(
+/// The moves at the end of a decayed `day`: recycled below the exit threshold, nurture when cold.
+pub(crate) fn after_decay_day(
     model: &Model,
     state: &mut LeadState,
-    through: NaiveDate,
-    now: DateTime<Utc>,
+    day: NaiveDate,
+    at: DateTime<Utc>,
 ) -> Vec<Transition> {
     let mut out = Vec::new();
-    by_score(model, state, &mut out, now);
+    by_score(model, state, &mut out, at);
     if let Some(cold_days) = model.cold_after_days {
-        let since = state.last_engaged_at.or(state.first_seen_at);
-        if let Some(since) = since {
-            let idle_days = (through - since.date_naive()).num_days();
+        if let Some(since) = state.last_engaged_at.or(state.first_seen_at) {
+            let idle_days = (day - since.date_naive()).num_days();
             if idle_days >= i64::from(cold_days) && state.stage.may_go_cold() {
                 move_to(
                     state,
                     &mut out,
                     Stage::Nurture,
-                    now,
+                    at,
                     Reason::Cold { idle_days },
                 );
             }

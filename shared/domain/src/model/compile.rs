@@ -120,7 +120,8 @@ impl Compiler {
             fit_rules,
             activity_rules,
             combinations,
-            by_kind: HashMap::new(),
+            by_kind: Vec::new(),
+            longest_cap_window: TimeDelta::zero(),
             rule_index: HashMap::new(),
             instance: 0,
         }
@@ -509,6 +510,8 @@ impl Compiler {
             };
             conditions.push((v.span(), list.map(Condition::InList)));
         }
+        // Blame the condition written second, whatever the field.
+        conditions.sort_by_key(|(span, _)| span.start);
         let condition = match conditions.len() {
             0 => {
                 self.error(
@@ -729,6 +732,12 @@ impl Compiler {
             }
             (None, None) => Some(Lifetime::Forever),
         };
+        if points.0 < 0 {
+            // Fading negative points would make decay raise a score.
+            if let Some(v) = r.expires_after.as_ref().or(r.half_life.as_ref()) {
+                self.error(v.span(), "expires_after and half_life apply to positive points only (negative points are permanent)");
+            }
+        }
         Some(ActivityRule {
             id: id?,
             description: r.description,

@@ -60,7 +60,8 @@ pub struct Model {
     pub activity_rules: Vec<ActivityRule>,
     pub combinations: Vec<Combination>,
     /// Activity rule indices per event kind, so an event is only tried against its own rules.
-    by_kind: HashMap<EventKind, Vec<usize>>,
+    by_kind: Vec<Vec<usize>>,
+    longest_cap_window: TimeDelta,
     rule_index: HashMap<Arc<str>, usize>,
     /// Distinguishes compiled models in one process, so lead states know which model their
     /// cached rule indices point into.
@@ -222,10 +223,16 @@ impl Model {
     }
 
     fn finish(mut self) -> Model {
-        self.by_kind.clear();
+        self.by_kind = vec![Vec::new(); EventKind::COUNT];
         for (i, r) in self.activity_rules.iter().enumerate() {
-            self.by_kind.entry(r.kind).or_default().push(i);
+            self.by_kind[r.kind as usize].push(i);
         }
+        self.longest_cap_window = self
+            .activity_rules
+            .iter()
+            .flat_map(|r| r.caps.iter().map(|c| c.window))
+            .max()
+            .unwrap_or(TimeDelta::zero());
         self.rule_index = self
             .activity_rules
             .iter()
@@ -251,7 +258,7 @@ impl Model {
         if event.machine && event.kind == EventKind::EmailOpen && !self.score_machine_opens {
             return;
         }
-        if let Some(rules) = self.by_kind.get(&event.kind) {
+        if let Some(rules) = self.by_kind.get(event.kind as usize) {
             out.extend(
                 rules
                     .iter()
@@ -268,13 +275,8 @@ impl Model {
             .any(|r| r.lifetime != Lifetime::Forever)
     }
 
-    /// The longest cap window of a rule (zero when uncapped).
-    pub fn max_cap_window(&self, rule: usize) -> TimeDelta {
-        self.activity_rules[rule]
-            .caps
-            .iter()
-            .map(|c| c.window)
-            .max()
-            .unwrap_or(TimeDelta::zero())
+    /// The longest cap window of any rule (zero when nothing is capped).
+    pub fn longest_cap_window(&self) -> TimeDelta {
+        self.longest_cap_window
     }
 }
