@@ -48,8 +48,8 @@ pub fn apply(
     let mut feedback: Vec<&Event> = Vec::new();
     let mut instant: Vec<(DateTime<Utc>, Arc<str>, Arc<str>)> = Vec::new();
     let mut attributes_changed = false;
-    let mut new_records = Vec::new();
-    let mut matched = Vec::new();
+    let mut new_records = Vec::with_capacity(events.len());
+    let mut matched: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
 
     for e in events {
         if state.seen.contains(e.id.as_str()) {
@@ -74,7 +74,7 @@ pub fn apply(
                     continue;
                 }
                 let mut engaged = false;
-                let mut matches = Vec::with_capacity(matched.len());
+                let mut matches = smallvec::SmallVec::new();
                 for &i in &matched {
                     let rule = &model.activity_rules[i];
                     engaged |= rule.points.0 > 0;

@@ -13,11 +13,13 @@ use std::sync::Arc;
 pub(crate) fn lifetime_value(
     lifetime: Lifetime,
     awarded: Points,
-    occurred: NaiveDate,
+    occurred: DateTime<Utc>,
     as_of: Option<NaiveDate>,
 ) -> Points {
-    let Some(as_of) = as_of else { return awarded };
-    let age = (as_of - occurred).num_days().max(0);
+    let Some(as_of) = as_of.filter(|_| lifetime != Lifetime::Forever) else {
+        return awarded;
+    };
+    let age = (as_of - occurred.date_naive()).num_days().max(0);
     match lifetime {
         Lifetime::Forever => awarded,
         Lifetime::ExpiresAfterDays(n) => {
@@ -31,17 +33,17 @@ pub(crate) fn lifetime_value(
     }
 }
 
-/// Points a rule awards at `at`, given its earlier awards (`prior`: times and points of
-/// this rule's awards, at or before `at`).
+/// Points a rule awards at `at` (epoch milliseconds), given its earlier awards (`prior`:
+/// times and points, at or before `at`). Integer times: this runs for every capped match.
 fn capped(
     rule: &ActivityRule,
-    at: DateTime<Utc>,
-    prior: impl Iterator<Item = (DateTime<Utc>, Points)> + Clone,
+    at: i64,
+    prior: impl Iterator<Item = (i64, Points)> + Clone,
 ) -> Points {
     let base = rule.points;
     let mut allowed = base.abs();
     for cap in &rule.caps {
-        let since = at - cap.window;
+        let since = at - cap.window.num_milliseconds();
         let in_window = prior.clone().filter(|(t, _)| *t > since);
         if let Some(max) = cap.max_count {
             if in_window.clone().count() >= max as usize {
@@ -95,12 +97,15 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
     } = state;
     // Awards of capped rules inside the longest cap window: (rule, time, points), in time
     // order. One flat buffer: a lead has few awards in any window.
-    let mut awards: Vec<(u32, DateTime<Utc>, Points)> = Vec::new();
+    let mut awards: Vec<(u32, i64, Points)> = Vec::new();
     if let Some(start) = history.get(from) {
         let horizon = start.at - model.longest_cap_window();
         let seed = history[..from].iter().rev().take_while(|r| r.at > horizon);
         let mut seeded: Vec<_> = seed
-            .flat_map(|r| r.matches.iter().map(move |m| (m.idx, r.at, m.awarded)))
+            .flat_map(|r| {
+                let at = r.at.timestamp_millis();
+                r.matches.iter().map(move |m| (m.idx, at, m.awarded))
+            })
             .filter(|(i, _, p)| {
                 !p.is_zero()
                     && rules
@@ -139,14 +144,14 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
                     .iter()
                     .filter(move |(i, _, _)| *i == idx)
                     .map(|(_, t, p)| (*t, *p));
-                let a = capped(rule, r.at, prior);
+                let at = r.at.timestamp_millis();
+                let a = capped(rule, at, prior);
                 if !a.is_zero() {
-                    awards.push((m.idx, r.at, a));
+                    awards.push((m.idx, at, a));
                 }
                 a
             };
-            let current =
-                lifetime_value(rule.lifetime, awarded, r.at.date_naive(), *decayed_through);
+            let current = lifetime_value(rule.lifetime, awarded, r.at, *decayed_through);
             let diff = current - m.current;
             if !diff.is_zero() {
                 let cause = match (m.fresh, awarded == rule.points) {
@@ -189,7 +194,7 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
             if rule.lifetime == Lifetime::Forever {
                 continue;
             }
-            let current = lifetime_value(rule.lifetime, m.awarded, r.at.date_naive(), Some(day));
+            let current = lifetime_value(rule.lifetime, m.awarded, r.at, Some(day));
             let mut diff = current - m.current;
             m.current = current;
             if diff.0 < 0 {

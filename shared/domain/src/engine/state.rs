@@ -9,6 +9,7 @@ use crate::points::Points;
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -89,7 +90,8 @@ fn unlinked() -> u32 {
 pub struct ActivityRecord {
     pub id: Arc<str>,
     pub at: DateTime<Utc>,
-    pub matches: Vec<RuleMatch>,
+    /// Inline: almost every activity matches one or two rules.
+    pub matches: SmallVec<[RuleMatch; 2]>,
 }
 
 impl ActivityRecord {

@@ -391,15 +391,34 @@ impl Compiler {
         }
     }
 
-    fn glob(&mut self, g: &Spanned<String>, what: &str) -> Option<globset::GlobMatcher> {
-        match GlobBuilder::new(g.get_ref())
-            .case_insensitive(true)
-            .literal_separator(false)
-            .build()
-        {
-            Ok(glob) => Some(glob.compile_matcher()),
+    /// Compiles a glob (case ignored) to match lower-cased text.
+    fn glob(&mut self, g: &Spanned<String>, what: &str) -> Option<Glob> {
+        let pattern = g.get_ref().to_lowercase();
+        let glob = match GlobBuilder::new(&pattern).literal_separator(false).build() {
+            Ok(glob) => glob,
             Err(e) => {
                 self.error(g.span(), format!("bad glob in {what}: {}", e.kind()));
+                return None;
+            }
+        };
+        let special = |s: &str| s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        let (head, tail) = (
+            pattern.starts_with('*'),
+            pattern.ends_with('*') && pattern.len() > 1,
+        );
+        let core = pattern.trim_start_matches('*').trim_end_matches('*');
+        if !special(core) {
+            return Some(match (head, tail) {
+                (false, false) => Glob::Exact(core.to_owned()),
+                (false, true) => Glob::Prefix(core.to_owned()),
+                (true, false) => Glob::Suffix(core.to_owned()),
+                (true, true) => Glob::Contains(core.to_owned()),
+            });
+        }
+        match regex::bytes::Regex::new(glob.regex()) {
+            Ok(re) => Some(Glob::Regex(re)),
+            Err(e) => {
+                self.error(g.span(), format!("glob in {what} is too large: {e}"));
                 None
             }
         }

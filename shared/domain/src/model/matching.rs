@@ -97,10 +97,34 @@ pub fn scalar_eq(s: &Scalar, value: &AttrValue) -> bool {
     }
 }
 
+/// An event's URL and target, lower-cased once for all of its kind's glob filters
+/// (borrowed when already lower-case, which most are).
+pub struct Lowered<'a> {
+    pub url: Option<Cow<'a, str>>,
+    pub target: Option<Cow<'a, str>>,
+}
+
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+impl<'a> Lowered<'a> {
+    pub fn of(e: &'a Event) -> Self {
+        Lowered {
+            url: e.url.as_deref().map(lower),
+            target: e.target.as_deref().map(lower),
+        }
+    }
+}
+
 impl Filter {
-    pub fn matches(&self, e: &Event) -> bool {
+    pub fn matches(&self, e: &Event, lowered: &Lowered<'_>) -> bool {
         if let Some(g) = &self.url {
-            if !e.url.as_deref().is_some_and(|u| g.is_match(u)) {
+            if !lowered.url.as_deref().is_some_and(|u| g.is_match(u)) {
                 return false;
             }
         }
@@ -110,7 +134,7 @@ impl Filter {
             }
         }
         if let Some(g) = &self.target {
-            if !e.target.as_deref().is_some_and(|t| g.is_match(t)) {
+            if !lowered.target.as_deref().is_some_and(|t| g.is_match(t)) {
                 return false;
             }
         }
@@ -132,5 +156,49 @@ impl Filter {
         self.properties
             .iter()
             .all(|(k, want)| e.properties.get(k).is_some_and(|v| scalar_eq(want, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Model;
+    use crate::{Event, EventKind};
+    use chrono::{TimeZone, Utc};
+
+    /// Each glob shape (literal fast paths and the regex fallback) against the same URLs.
+    #[test]
+    fn globs_of_every_shape_match_like_globs() {
+        let cases = [
+            ("https://x.io/pricing", "https://X.io/Pricing", true),
+            ("https://x.io/pricing", "https://x.io/pricing/", false),
+            ("https://x.io/*", "https://x.io/a/b", true),
+            ("https://x.io/*", "http://x.io/a", false),
+            ("*/pricing", "https://x.io/PRICING", true),
+            ("*/pricing", "https://x.io/pricing?x=1", false),
+            ("*/pricing*", "https://x.io/pricing?x=1", true),
+            ("*/pricing*", "https://x.io/price", false),
+            ("*/docs/*/api*", "https://x.io/docs/v2/api/users", true),
+            ("*/docs/*/api*", "https://x.io/docs/api", false),
+            ("*/page?", "https://x.io/page2", true),
+            ("*/page?", "https://x.io/page", false),
+            ("*/[ab]log*", "https://x.io/blog/1", true),
+            ("*/[ab]log*", "https://x.io/clog/1", false),
+            ("*", "anything", true),
+        ];
+        for (glob, url, want) in cases {
+            let src = format!(
+                "[model]\nname='t'\n[thresholds]\nmql=10\nmql_exit=5\n[[activity]]\nid='r'\nkind='page_view'\nurl='{glob}'\npoints=1\n"
+            );
+            let model = Model::from_toml(&src, "t").unwrap();
+            let e = Event::new(
+                "1",
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                EventKind::PageView,
+            )
+            .with_url(url);
+            let mut out = Vec::new();
+            model.match_event(&e, &mut out);
+            assert_eq!(!out.is_empty(), want, "glob {glob} on {url}");
+        }
     }
 }

@@ -14,7 +14,6 @@ pub use error::{ModelError, ModelErrors};
 use crate::event::{Event, EventKind};
 use crate::points::Points;
 use chrono::TimeDelta;
-use globset::GlobMatcher;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,13 +175,39 @@ pub struct ActivityRule {
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub url: Option<GlobMatcher>,
+    /// A glob over the lower-cased URL (so case is ignored).
+    pub url: Option<Glob>,
     pub url_regex: Option<Regex>,
-    pub target: Option<GlobMatcher>,
+    /// A glob over the lower-cased target.
+    pub target: Option<Glob>,
     pub min_percent: Option<f64>,
     pub max_percent: Option<f64>,
     pub event: Option<String>,
     pub properties: Vec<(String, Scalar)>,
+}
+
+/// A compiled glob. Most URL and id globs are a literal with `*` at one or both ends; those
+/// are plain string tests, the rest run as the regex globset translates them to.
+#[derive(Debug)]
+pub enum Glob {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    Regex(regex::bytes::Regex),
+}
+
+impl Glob {
+    /// `text` must already be lower-case, like the pattern.
+    pub fn is_match(&self, text: &str) -> bool {
+        match self {
+            Glob::Exact(s) => text == s,
+            Glob::Prefix(s) => text.starts_with(s.as_str()),
+            Glob::Suffix(s) => text.ends_with(s.as_str()),
+            Glob::Contains(s) => text.contains(s.as_str()),
+            Glob::Regex(re) => re.is_match(text.as_bytes()),
+        }
+    }
 }
 
 /// At most `max_count` scored occurrences and/or `max_points` points per rolling `window`.
@@ -254,16 +279,17 @@ impl Model {
 
     /// Pushes the indices of the activity rules this event matches onto `out`.
     /// Machine opens match nothing unless the model scores them.
-    pub fn match_event(&self, event: &Event, out: &mut Vec<usize>) {
+    pub fn match_event(&self, event: &Event, out: &mut impl Extend<usize>) {
         if event.machine && event.kind == EventKind::EmailOpen && !self.score_machine_opens {
             return;
         }
         if let Some(rules) = self.by_kind.get(event.kind as usize) {
+            let lowered = matching::Lowered::of(event);
             out.extend(
                 rules
                     .iter()
                     .copied()
-                    .filter(|&i| self.activity_rules[i].filter.matches(event)),
+                    .filter(|&i| self.activity_rules[i].filter.matches(event, &lowered)),
             );
         }
     }
