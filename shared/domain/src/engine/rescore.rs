@@ -4,7 +4,7 @@
 use super::state::{post, LeadState};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::matching::attribute;
-use crate::model::{ActivityRule, Lifetime, Model};
+use crate::model::{ActivityRule, Lifetime, Model, MAX_CAPS};
 use crate::points::Points;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -34,28 +34,33 @@ pub(crate) fn lifetime_value(
 }
 
 /// Points a rule awards at `at` (epoch milliseconds), given its earlier awards (`prior`:
-/// times and points, at or before `at`). Integer times: this runs for every capped match.
-fn capped(
-    rule: &ActivityRule,
-    at: i64,
-    prior: impl Iterator<Item = (i64, Points)> + Clone,
-) -> Points {
-    let base = rule.points;
-    let mut allowed = base.abs();
-    for cap in &rule.caps {
-        let since = at - cap.window.num_milliseconds();
-        let in_window = prior.clone().filter(|(t, _)| *t > since);
-        if let Some(max) = cap.max_count {
-            if in_window.clone().count() >= max as usize {
-                return Points::ZERO;
+/// times and points, at or before `at`). One pass over the window serves all the rule's
+/// caps, with integer times: this runs for every capped match.
+fn capped(rule: &ActivityRule, at: i64, prior: impl Iterator<Item = (i64, Points)>) -> Points {
+    let caps = &rule.caps[..rule.caps.len().min(MAX_CAPS)];
+    let mut since = [i64::MAX; MAX_CAPS];
+    for (s, cap) in since.iter_mut().zip(caps) {
+        *s = at - cap.window.num_milliseconds();
+    }
+    let (mut count, mut used) = ([0u32; MAX_CAPS], [Points::ZERO; MAX_CAPS]);
+    for (t, p) in prior {
+        for k in 0..caps.len() {
+            if t > since[k] {
+                count[k] += 1;
+                used[k] += p.abs();
             }
         }
+    }
+    let mut allowed = rule.points.abs();
+    for (k, cap) in caps.iter().enumerate() {
+        if cap.max_count.is_some_and(|max| count[k] >= max) {
+            return Points::ZERO;
+        }
         if let Some(max) = cap.max_points {
-            let used: Points = in_window.map(|(_, p)| p.abs()).sum();
-            allowed = allowed.min((max - used).max(Points::ZERO));
+            allowed = allowed.min((max - used[k]).max(Points::ZERO));
         }
     }
-    if base.0 < 0 {
+    if rule.points.0 < 0 {
         -allowed
     } else {
         allowed

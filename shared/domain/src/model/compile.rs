@@ -121,6 +121,7 @@ impl Compiler {
             activity_rules,
             combinations,
             by_kind: Vec::new(),
+            globs_by_kind: Vec::new(),
             longest_cap_window: TimeDelta::zero(),
             rule_index: HashMap::new(),
             instance: 0,
@@ -696,6 +697,12 @@ impl Compiler {
                 .collect();
         }
         let mut caps = Vec::new();
+        if let Some(extra) = r.caps.get(MAX_CAPS) {
+            self.error(
+                extra.span(),
+                format!("a rule takes at most {MAX_CAPS} caps"),
+            );
+        }
         for cap in &r.caps {
             let c = cap.get_ref();
             let window = self.window(&c.window, "cap window");

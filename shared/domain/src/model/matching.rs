@@ -113,10 +113,11 @@ fn lower(s: &str) -> Cow<'_, str> {
 }
 
 impl<'a> Lowered<'a> {
-    pub fn of(e: &'a Event) -> Self {
+    /// Lower-cases only what some rule will look at.
+    pub fn of(e: &'a Event, url: bool, target: bool) -> Self {
         Lowered {
-            url: e.url.as_deref().map(lower),
-            target: e.target.as_deref().map(lower),
+            url: e.url.as_deref().filter(|_| url).map(lower),
+            target: e.target.as_deref().filter(|_| target).map(lower),
         }
     }
 }

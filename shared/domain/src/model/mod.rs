@@ -60,6 +60,8 @@ pub struct Model {
     pub combinations: Vec<Combination>,
     /// Activity rule indices per event kind, so an event is only tried against its own rules.
     by_kind: Vec<Vec<usize>>,
+    /// Per kind: whether any of its rules has a URL glob, a target glob.
+    globs_by_kind: Vec<(bool, bool)>,
     longest_cap_window: TimeDelta,
     rule_index: HashMap<Arc<str>, usize>,
     /// Distinguishes compiled models in one process, so lead states know which model their
@@ -210,6 +212,9 @@ impl Glob {
     }
 }
 
+/// The most caps one rule may have.
+pub const MAX_CAPS: usize = 4;
+
 /// At most `max_count` scored occurrences and/or `max_points` points per rolling `window`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cap {
@@ -249,8 +254,12 @@ impl Model {
 
     fn finish(mut self) -> Model {
         self.by_kind = vec![Vec::new(); EventKind::COUNT];
+        self.globs_by_kind = vec![(false, false); EventKind::COUNT];
         for (i, r) in self.activity_rules.iter().enumerate() {
             self.by_kind[r.kind as usize].push(i);
+            let g = &mut self.globs_by_kind[r.kind as usize];
+            g.0 |= r.filter.url.is_some();
+            g.1 |= r.filter.target.is_some();
         }
         self.longest_cap_window = self
             .activity_rules
@@ -284,7 +293,8 @@ impl Model {
             return;
         }
         if let Some(rules) = self.by_kind.get(event.kind as usize) {
-            let lowered = matching::Lowered::of(event);
+            let (url, target) = self.globs_by_kind[event.kind as usize];
+            let lowered = matching::Lowered::of(event, url, target);
             out.extend(
                 rules
                     .iter()
