@@ -18,11 +18,7 @@ use std::hint::black_box;
 fn bench(c: &mut Criterion) {
     let model = Model::from_toml(include_str!("../../../models/example.toml"), "example").unwrap();
     let leads = dataset();
-    let lines: Vec<String> = leads
-        .iter()
-        .flatten()
-        .map(|e| serde_json::to_string(e).unwrap())
-        .collect();
+    let lines = json_lines(&leads);
     let now = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
     let total = (LEADS * PER_LEAD) as u64;
 
