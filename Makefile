@@ -1,0 +1,39 @@
+# leadscore task runner. `make help` lists the targets.
+# The README's two commands are `make demo` and `make test`; .ci/run calls `make test`.
+
+CARGO ?= cargo
+SHELL := /bin/bash
+EXAMPLE_MODEL := models/example.toml
+SAMPLE := tests/fixtures/golden-histories.jsonl
+
+.PHONY: help demo test fmt-check clippy unit check-model bench fmt
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+demo: ## Run leadscore locally on the example model and sample lead histories
+	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
+	@echo
+	$(CARGO) run -q -p leadscore -- score $(SAMPLE) --model $(EXAMPLE_MODEL) --through 2026-04-20
+
+test: fmt-check clippy check-model unit ## Everything CI runs (ends with the test totals)
+
+fmt-check: ## Formatting
+	$(CARGO) fmt --all --check
+
+clippy: ## Lints, warnings are errors
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit: ## Unit, property, golden and CLI tests, then their totals
+	@mkdir -p target; set -o pipefail; $(CARGO) test --workspace --locked 2>&1 | tee target/test.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test.log
+
+check-model: ## The example model validates
+	$(CARGO) run -q --locked -p leadscore -- model check $(EXAMPLE_MODEL)
+
+bench: ## Benchmarks (see docs/benchmarks.md)
+	$(CARGO) bench -p leadscore-domain --bench engine
+	$(CARGO) bench -p leadscore-domain --bench ratio
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
