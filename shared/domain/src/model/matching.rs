@@ -77,6 +77,17 @@ impl Condition {
     }
 }
 
+/// Whether `words` occurs in `text` as whole words (a plural "s" allowed): "intern" is in
+/// "sales intern" and "interns", not in "international sales".
+fn contains_words(text: &str, words: &str) -> bool {
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(words).any(|(at, _)| {
+        let rest = &text[at + words.len()..];
+        let rest = rest.strip_prefix('s').unwrap_or(rest);
+        !is_word(text[..at].chars().next_back()) && !is_word(rest.chars().next())
+    })
+}
+
 /// Lower-cased text of a value; numbers and booleans as written.
 fn text_of(value: &AttrValue) -> Option<Cow<'_, str>> {
     match value {
@@ -165,6 +176,18 @@ mod tests {
     use crate::model::Model;
     use crate::{Event, EventKind};
     use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn non_buyer_titles_match_whole_words() {
+        use super::contains_words;
+        assert!(contains_words("sales intern", "intern"));
+        assert!(contains_words("intern, marketing", "intern"));
+        assert!(contains_words("phd candidate (physics)", "phd candidate"));
+        assert!(!contains_words("international sales director", "intern"));
+        assert!(!contains_words("internal comms lead", "intern"));
+        assert!(contains_words("graduate students", "student"));
+        assert!(!contains_words("studentship officer", "student"));
+    }
 
     /// Each glob shape (literal fast paths and the regex fallback) against the same URLs.
     #[test]
