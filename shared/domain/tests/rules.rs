@@ -1681,3 +1681,29 @@ points = 7
         p(0)
     );
 }
+
+#[test]
+fn non_buyer_titles_need_whole_words() {
+    let m = model_with(
+        r#"
+[[fit]]
+id = "non-buyer"
+attribute = "job_title"
+in_list = "non_buyer_titles"
+points = -40
+"#,
+    );
+    assert_eq!(
+        fit_of(&m, &[("job_title", text("Marketing Intern"))]),
+        p(-40)
+    );
+    assert_eq!(fit_of(&m, &[("job_title", text("PhD Students"))]), p(-40));
+    assert_eq!(
+        fit_of(&m, &[("job_title", text("International Sales Director"))]),
+        p(0)
+    );
+    assert_eq!(
+        fit_of(&m, &[("job_title", text("Internal Audit Lead"))]),
+        p(0)
+    );
+}

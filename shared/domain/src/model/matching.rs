@@ -57,10 +57,7 @@ impl Condition {
                     ListName::Competitors => domain_in(&lists.competitors, text),
                     ListName::NonBuyerTitles => {
                         let t = text.to_lowercase();
-                        lists
-                            .non_buyer_titles
-                            .iter()
-                            .any(|w| t.contains(w.as_str()))
+                        lists.non_buyer_titles.iter().any(|w| contains_words(&t, w))
                     }
                 }
             }
