@@ -2,10 +2,10 @@
 //! the sums of its entries. `explain` turns it into the top reasons behind a score.
 
 use crate::points::Points;
+use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,17 +23,17 @@ pub enum Dimension {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Source {
     Activity {
-        rule: Arc<str>,
-        activity: Arc<str>,
+        rule: Name,
+        activity: Name,
         occurred_at: DateTime<Utc>,
     },
     Fit {
-        rule: Arc<str>,
+        rule: Name,
     },
     Combination {
-        combination: Arc<str>,
+        combination: Name,
         /// The activity that completed the combination.
-        activity: Arc<str>,
+        activity: Name,
         occurred_at: DateTime<Utc>,
     },
     Inactivity {
@@ -72,7 +72,7 @@ pub struct LedgerEntry {
     pub points: Points,
     pub dimension: Dimension,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<Arc<str>>,
+    pub product: Option<Name>,
     pub source: Source,
     pub cause: Cause,
 }
@@ -113,7 +113,7 @@ pub struct Contributor {
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<Arc<str>>,
+    pub product: Option<Name>,
 }
 
 /// The `n` largest contributors by absolute net points (ties by id), skipping those that net

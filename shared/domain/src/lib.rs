@@ -3,6 +3,10 @@
 //! Pure by design: no AWS, no async runtime, no I/O. Time comes in as an argument, so the
 //! same code scores live webhooks, nightly sweeps and replays of history.
 
+/// Rule, product and event ids: short strings kept inline (no allocation, no reference
+/// counting when cloned) up to 24 bytes.
+pub type Name = compact_str::CompactString;
+
 pub mod engine;
 pub mod event;
 pub mod grade;

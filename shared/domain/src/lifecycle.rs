@@ -3,10 +3,10 @@
 
 use crate::event::FeedbackOutcome;
 use crate::points::Points;
+use crate::Name;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::Arc;
 
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
@@ -90,8 +90,8 @@ pub enum Reason {
         threshold: Points,
     },
     InstantMql {
-        rule: Arc<str>,
-        activity: Arc<str>,
+        rule: Name,
+        activity: Name,
     },
     BelowExitThreshold {
         score: Points,
@@ -102,7 +102,7 @@ pub enum Reason {
     },
     SalesFeedback {
         outcome: FeedbackOutcome,
-        event: Arc<str>,
+        event: Name,
     },
 }
 

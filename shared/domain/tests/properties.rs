@@ -479,7 +479,7 @@ fn check_sums(state: &LeadState) -> Result<(), TestCaseError> {
             }
         }
     }
-    let as_strings = |m: &BTreeMap<std::sync::Arc<str>, Points>| {
+    let as_strings = |m: &BTreeMap<leadscore_domain::Name, Points>| {
         m.iter().map(|(k, p)| (k.to_string(), *p)).collect()
     };
     prop_assert_eq!(

@@ -7,8 +7,8 @@
 use super::state::{post, ActivityRecord, ComboAward, LeadState};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::{Combination, Model};
+use crate::Name;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 fn has_rule(r: &ActivityRecord, rule: usize) -> bool {
     r.matches.iter().any(|m| m.idx as usize == rule)
@@ -77,7 +77,7 @@ fn awards_from(
     from: usize,
     last_award: Option<usize>,
     standing: u32,
-) -> Vec<(Arc<str>, DateTime<Utc>)> {
+) -> Vec<(Name, DateTime<Utc>)> {
     let mut out = Vec::new();
     let Some(start) = history.get(from) else {
         return out;

@@ -7,8 +7,8 @@ use super::{rescore, transitions, Outcome};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::{DecayStep, Every, Model};
 use crate::points::Points;
+use crate::Name;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use std::sync::Arc;
 
 /// The most days one call catches up; older gaps start from here (ten years).
 const MAX_CATCH_UP_DAYS: i64 = 3660;
@@ -95,7 +95,7 @@ fn inactivity_step(model: &Model, state: &mut LeadState, day: NaiveDate, now: Da
         .filter(|p| p.0 > 0)
         .map(|p| i128::from(p.0))
         .sum();
-    let mut parts: Vec<(Option<Arc<str>>, Points)> = Vec::new();
+    let mut parts: Vec<(Option<Name>, Points)> = Vec::new();
     let mut given = Points::ZERO;
     if positive > 0 {
         for (product, p) in &state.scores.activity_by_product {

@@ -18,9 +18,9 @@ pub use state::{ActivityRecord, ComboAward, LeadState, RuleMatch, Scores, Stamp}
 use crate::event::{Event, EventKind};
 use crate::lifecycle::Transition;
 use crate::model::Model;
+use crate::Name;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::sync::Arc;
 
 /// What one call changed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -46,7 +46,7 @@ pub fn apply(
     let ledger_start = state.ledger.len();
     let mut out = Outcome::default();
     let mut feedback: Vec<&Event> = Vec::new();
-    let mut instant: Vec<(DateTime<Utc>, Arc<str>, Arc<str>)> = Vec::new();
+    let mut instant: Vec<(DateTime<Utc>, Name, Name)> = Vec::new();
     let mut attributes_changed = false;
     let mut new_records = Vec::with_capacity(events.len());
     let mut matched: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
@@ -56,7 +56,7 @@ pub fn apply(
             out.duplicates += 1;
             continue;
         }
-        let id: Arc<str> = Arc::from(e.id.as_str());
+        let id: Name = Name::from(e.id.as_str());
         state.seen.insert(id.clone());
         out.accepted += 1;
         match e.kind {
@@ -124,7 +124,7 @@ pub fn apply(
 
 /// Merges an `identify` event's properties into the attributes; an attribute keeps the
 /// value of its latest event (by occurred time, then id). Returns whether anything changed.
-fn merge_attributes(state: &mut LeadState, e: &Event, id: &Arc<str>) -> bool {
+fn merge_attributes(state: &mut LeadState, e: &Event, id: &Name) -> bool {
     let mut changed = false;
     for (k, v) in &e.properties {
         let newer = state

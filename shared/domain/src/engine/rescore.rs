@@ -6,8 +6,8 @@ use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
 use crate::model::matching::attribute;
 use crate::model::{ActivityRule, Lifetime, Model, MAX_CAPS};
 use crate::points::Points;
+use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::sync::Arc;
 
 /// What a rule's awarded points are worth on `as_of`, given the day the activity happened.
 pub(crate) fn lifetime_value(
@@ -69,9 +69,9 @@ fn capped(rule: &ActivityRule, at: i64, prior: impl Iterator<Item = (i64, Points
 
 fn activity_entry(
     now: DateTime<Utc>,
-    (activity, occurred_at): (&Arc<str>, DateTime<Utc>),
-    rule: Arc<str>,
-    product: Option<Arc<str>>,
+    (activity, occurred_at): (&Name, DateTime<Utc>),
+    rule: Name,
+    product: Option<Name>,
     points: Points,
     cause: Cause,
 ) -> LedgerEntry {
@@ -225,7 +225,7 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
 }
 
 /// The product a rule's entries were tagged with, for a rule that has left the model.
-fn former_product(ledger: &[LedgerEntry], kind: &str, rule: &str) -> Option<Arc<str>> {
+fn former_product(ledger: &[LedgerEntry], kind: &str, rule: &str) -> Option<Name> {
     ledger
         .iter()
         .rev()

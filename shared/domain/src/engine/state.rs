@@ -6,12 +6,12 @@ use crate::ledger::{Dimension, LedgerEntry};
 use crate::lifecycle::{Stage, Transition};
 use crate::model::Model;
 use crate::points::Points;
+use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Scores by dimension. Each is the sum of the ledger entries of its dimension (products:
 /// of the entries tagged with the product); `total` is the sum of all entries.
@@ -23,10 +23,10 @@ pub struct Scores {
     /// What the score floor added.
     pub adjustment: Points,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub products: BTreeMap<Arc<str>, Points>,
+    pub products: BTreeMap<Name, Points>,
     /// The activity part of each product score (decay splits along it).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub activity_by_product: BTreeMap<Arc<str>, Points>,
+    pub activity_by_product: BTreeMap<Name, Points>,
 }
 
 impl Scores {
@@ -48,7 +48,7 @@ impl Scores {
 
 /// Adds to a product's points; a product back at zero is dropped, so the maps do not depend
 /// on the order points came and went.
-fn add(map: &mut BTreeMap<Arc<str>, Points>, product: &Arc<str>, points: Points) {
+fn add(map: &mut BTreeMap<Name, Points>, product: &Name, points: Points) {
     let v = map.entry(product.clone()).or_default();
     *v += points;
     if v.is_zero() {
@@ -67,7 +67,7 @@ pub(crate) fn post(ledger: &mut Vec<LedgerEntry>, scores: &mut Scores, mut e: Le
 /// One activity rule an activity matched, and what it earns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleMatch {
-    pub rule: Arc<str>,
+    pub rule: Name,
     /// The rule's points after caps.
     pub awarded: Points,
     /// What it counts now, after expiry or half-life (equal to `awarded` otherwise).
@@ -88,7 +88,7 @@ fn unlinked() -> u32 {
 /// arrivals can be re-evaluated exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityRecord {
-    pub id: Arc<str>,
+    pub id: Name,
     pub at: DateTime<Utc>,
     /// Inline: almost every activity matches one or two rules.
     pub matches: SmallVec<[RuleMatch; 2]>,
@@ -102,9 +102,9 @@ impl ActivityRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComboAward {
-    pub combination: Arc<str>,
+    pub combination: Name,
     /// The activity that completed it.
-    pub activity: Arc<str>,
+    pub activity: Name,
     pub at: DateTime<Utc>,
     pub points: Points,
 }
@@ -113,7 +113,7 @@ pub struct ComboAward {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub at: DateTime<Utc>,
-    pub event: Arc<str>,
+    pub event: Name,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -135,10 +135,10 @@ pub struct LeadState {
     pub combos: Vec<ComboAward>,
     /// Current points of each fit rule.
     #[serde(default)]
-    pub fit: BTreeMap<Arc<str>, Points>,
+    pub fit: BTreeMap<Name, Points>,
     /// Every event id applied, scoring or not.
     #[serde(default)]
-    pub seen: FxHashSet<Arc<str>>,
+    pub seen: FxHashSet<Name>,
     pub first_seen_at: Option<DateTime<Utc>>,
     /// Latest activity that matched a rule with positive points.
     pub last_engaged_at: Option<DateTime<Utc>>,

@@ -5,8 +5,8 @@ use super::state::LeadState;
 use crate::event::Event;
 use crate::lifecycle::{Reason, Stage, Transition};
 use crate::model::Model;
+use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::sync::Arc;
 
 fn move_to(
     state: &mut LeadState,
@@ -78,7 +78,7 @@ pub(crate) fn after_events(
     model: &Model,
     state: &mut LeadState,
     feedback: &[&Event],
-    instant: Option<&(DateTime<Utc>, Arc<str>, Arc<str>)>,
+    instant: Option<&(DateTime<Utc>, Name, Name)>,
     now: DateTime<Utc>,
 ) -> Vec<Transition> {
     let mut out = Vec::new();
@@ -86,7 +86,7 @@ pub(crate) fn after_events(
         let Some(outcome) = e.outcome else { continue };
         let reason = Reason::SalesFeedback {
             outcome,
-            event: Arc::from(e.id.as_str()),
+            event: Name::from(e.id.as_str()),
         };
         move_to(state, &mut out, outcome.target(), e.occurred_at, reason);
     }

@@ -44,7 +44,7 @@ pub fn compile(src: &str, origin: &str) -> Result<Model, ModelErrors> {
 #[derive(Default)]
 struct Compiler {
     errors: Vec<(Range<usize>, String)>,
-    products: Vec<Arc<str>>,
+    products: Vec<Name>,
     /// Every rule and combination id, with where it was first defined.
     ids: HashMap<String, Range<usize>>,
 }
@@ -80,7 +80,7 @@ impl Compiler {
             } else if self.products.iter().any(|q| &**q == name) {
                 self.error(p.span(), format!("duplicate product `{name}`"));
             } else {
-                self.products.push(Arc::from(name));
+                self.products.push(Name::from(name));
             }
         }
         let thresholds = self.thresholds(raw.thresholds);
@@ -332,7 +332,7 @@ impl Compiler {
         )
     }
 
-    fn rule_id(&mut self, id: &Spanned<String>) -> Option<Arc<str>> {
+    fn rule_id(&mut self, id: &Spanned<String>) -> Option<Name> {
         let v = id.get_ref().trim();
         if v.is_empty()
             || !v
@@ -353,10 +353,10 @@ impl Compiler {
             return None;
         }
         self.ids.insert(v.to_owned(), id.span());
-        Some(Arc::from(v))
+        Some(Name::from(v))
     }
 
-    fn product(&mut self, p: &Option<Spanned<String>>) -> Option<Arc<str>> {
+    fn product(&mut self, p: &Option<Spanned<String>>) -> Option<Name> {
         let p = p.as_ref()?;
         let name = p.get_ref().trim();
         match self.products.iter().find(|q| &***q == name) {

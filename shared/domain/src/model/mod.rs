@@ -13,11 +13,11 @@ pub use error::{ModelError, ModelErrors};
 
 use crate::event::{Event, EventKind};
 use crate::points::Points;
+use crate::Name;
 use chrono::TimeDelta;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// Attribute names fit rules may use; anything else must be spelled `custom.<name>`.
 pub const KNOWN_ATTRIBUTES: &[&str] = &[
@@ -47,7 +47,7 @@ pub const NUMERIC_ATTRIBUTES: &[&str] = &["company_size", "annual_revenue"];
 pub struct Model {
     pub name: String,
     pub description: Option<String>,
-    pub products: Vec<Arc<str>>,
+    pub products: Vec<Name>,
     pub thresholds: Thresholds,
     pub grades: GradeBands,
     pub lists: Lists,
@@ -63,7 +63,7 @@ pub struct Model {
     /// Per kind: whether any of its rules has a URL glob, a target glob.
     globs_by_kind: Vec<(bool, bool)>,
     longest_cap_window: TimeDelta,
-    rule_index: HashMap<Arc<str>, usize>,
+    rule_index: HashMap<Name, usize>,
     /// Distinguishes compiled models in one process, so lead states know which model their
     /// cached rule indices point into.
     instance: u64,
@@ -127,11 +127,11 @@ pub struct Decay {
 
 #[derive(Debug)]
 pub struct FitRule {
-    pub id: Arc<str>,
+    pub id: Name,
     pub description: Option<String>,
     pub attribute: String,
     pub points: Points,
-    pub product: Option<Arc<str>>,
+    pub product: Option<Name>,
     pub condition: Condition,
 }
 
@@ -164,11 +164,11 @@ pub enum Condition {
 
 #[derive(Debug)]
 pub struct ActivityRule {
-    pub id: Arc<str>,
+    pub id: Name,
     pub description: Option<String>,
     pub kind: EventKind,
     pub points: Points,
-    pub product: Option<Arc<str>>,
+    pub product: Option<Name>,
     pub filter: Filter,
     pub caps: Vec<Cap>,
     pub lifetime: Lifetime,
@@ -233,14 +233,14 @@ pub enum Lifetime {
 
 #[derive(Debug)]
 pub struct Combination {
-    pub id: Arc<str>,
+    pub id: Name,
     pub description: Option<String>,
     /// Activity rule indices, in order when `ordered`.
     pub requires: Vec<usize>,
     pub within: TimeDelta,
     pub points: Points,
     pub ordered: bool,
-    pub product: Option<Arc<str>>,
+    pub product: Option<Name>,
     pub max_awards: u32,
 }
 

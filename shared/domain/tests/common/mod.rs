@@ -3,12 +3,12 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+use leadscore_domain::Name;
 use leadscore_domain::{
     apply, decay, AttrValue, Cause, Dimension, Event, EventKind, FeedbackOutcome, LeadState,
     LedgerEntry, Model, Outcome, Points, Source,
 };
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// `[model]` and `[thresholds]` for tests: MQL at 100, exit below 70, and a floor far away
 /// so negative totals show as they are.
@@ -143,7 +143,7 @@ pub fn check(state: &LeadState) {
         sum(&|e| e.dimension == Dimension::Adjustment),
         "adjustment"
     );
-    let mut products: BTreeMap<Arc<str>, Points> = BTreeMap::new();
+    let mut products: BTreeMap<Name, Points> = BTreeMap::new();
     for e in &state.ledger {
         if let Some(p) = &e.product {
             *products.entry(p.clone()).or_default() += e.points;
