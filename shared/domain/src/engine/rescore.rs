@@ -100,26 +100,23 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
         decayed_through,
         ..
     } = state;
-    // Awards of capped rules inside the longest cap window: (rule, time, points), in time
-    // order. One flat buffer: a lead has few awards in any window.
-    let mut awards: Vec<(u32, i64, Points)> = Vec::new();
+    // Per capped rule, its awards inside the longest cap window, in time order: (epoch ms,
+    // points). Seeded from the activities just before the re-scored range.
+    let mut windows: Vec<Vec<(i64, Points)>> = Vec::new();
+    windows.resize_with(rules.len(), Vec::new);
     if let Some(start) = history.get(from) {
         let horizon = start.at - model.longest_cap_window();
-        let seed = history[..from].iter().rev().take_while(|r| r.at > horizon);
-        let mut seeded: Vec<_> = seed
-            .flat_map(|r| {
-                let at = r.at.timestamp_millis();
-                r.matches.iter().map(move |m| (m.idx, at, m.awarded))
-            })
-            .filter(|(i, _, p)| {
-                !p.is_zero()
-                    && rules
-                        .get(*i as usize)
-                        .is_some_and(|rule| !rule.caps.is_empty())
-            })
-            .collect();
-        seeded.reverse();
-        awards = seeded;
+        for r in history[..from].iter().rev().take_while(|r| r.at > horizon) {
+            for m in &r.matches {
+                let capped_rule = rules
+                    .get(m.idx as usize)
+                    .is_some_and(|rule| !rule.caps.is_empty());
+                if capped_rule && !m.awarded.is_zero() {
+                    windows[m.idx as usize].push((r.at.timestamp_millis(), m.awarded));
+                }
+            }
+        }
+        windows.iter_mut().for_each(|w| w.reverse());
     }
     for r in &mut history[from..] {
         for m in &mut r.matches {
@@ -144,15 +141,18 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
             let awarded = if rule.caps.is_empty() {
                 rule.points
             } else {
-                let idx = m.idx;
-                let prior = awards
-                    .iter()
-                    .filter(move |(i, _, _)| *i == idx)
-                    .map(|(_, t, p)| (*t, *p));
                 let at = r.at.timestamp_millis();
-                let a = capped(rule, at, prior);
+                let w = &mut windows[m.idx as usize];
+                let longest = rule
+                    .caps
+                    .iter()
+                    .map(|c| c.window.num_milliseconds())
+                    .max()
+                    .unwrap_or(0);
+                let first = w.partition_point(|(t, _)| *t <= at - longest);
+                let a = capped(rule, at, w[first..].iter().copied());
                 if !a.is_zero() {
-                    awards.push((m.idx, at, a));
+                    w.push((at, a));
                 }
                 a
             };
