@@ -159,7 +159,9 @@ fn merge_attributes(state: &mut LeadState, e: &Event, id: &Name) -> bool {
 
 /// Inserts records into the sorted history; returns the index of the earliest new one.
 fn insert_sorted(history: &mut Vec<ActivityRecord>, mut new: Vec<ActivityRecord>) -> usize {
-    new.sort_by(|a, b| a.key().cmp(&b.key()));
+    if !new.is_sorted_by(|a, b| a.key() <= b.key()) {
+        new.sort_by(|a, b| a.key().cmp(&b.key()));
+    }
     let first_key = (new[0].at, new[0].id.clone());
     let in_order = history
         .last()
