@@ -52,12 +52,12 @@ pub fn apply(
     let mut matched: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
 
     for e in events {
-        if state.seen.contains(e.id.as_str()) {
+        // One hash per event: building an id is cheap (short ids are inline).
+        let id = Name::from(e.id.as_str());
+        if !state.seen.insert(id.clone()) {
             out.duplicates += 1;
             continue;
         }
-        let id: Name = Name::from(e.id.as_str());
-        state.seen.insert(id.clone());
         out.accepted += 1;
         match e.kind {
             EventKind::Identify => attributes_changed |= merge_attributes(state, e, &id),
