@@ -83,7 +83,12 @@ fn awards_from(
         return out;
     };
     // Activities older than the window cannot complete anything at or after `from`.
-    let window_start = history.partition_point(|r| r.at < start.at - combo.within);
+    // Saturating: an event at the edge of the calendar must not overflow the arithmetic.
+    let lo = start
+        .at
+        .checked_sub_signed(combo.within)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let window_start = history.partition_point(|r| r.at < lo);
     let seed_start = last_award.map_or(0, |p| p + 1).max(window_start);
     let mut m = Matcher::new(combo);
     let mut count = standing;

@@ -37,7 +37,8 @@ pub fn decay(
         None => state.first_seen_at.map(|t| t.date_naive()),
     };
     if let Some(first) = first {
-        let first = first.max(through - chrono::TimeDelta::days(MAX_CATCH_UP_DAYS));
+        let oldest = through.checked_sub_signed(chrono::TimeDelta::days(MAX_CATCH_UP_DAYS));
+        let first = first.max(oldest.unwrap_or(NaiveDate::MIN));
         let lifetimes = model.has_lifetimes();
         for day in first.iter_days().take_while(|d| *d <= through) {
             if lifetimes {

@@ -162,7 +162,10 @@ fn insert_sorted(history: &mut Vec<ActivityRecord>, mut new: Vec<ActivityRecord>
     if !new.is_sorted_by(|a, b| a.key() <= b.key()) {
         new.sort_by(|a, b| a.key().cmp(&b.key()));
     }
-    let first_key = (new[0].at, new[0].id.clone());
+    let Some(first) = new.first() else {
+        return history.len();
+    };
+    let first_key = (first.at, first.id.clone());
     let in_order = history
         .last()
         .is_none_or(|last| last.key() < (first_key.0, &*first_key.1));

@@ -105,7 +105,10 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
     let mut windows: Vec<Vec<(i64, Points)>> = Vec::new();
     windows.resize_with(rules.len(), Vec::new);
     if let Some(start) = history.get(from) {
-        let horizon = start.at - model.longest_cap_window();
+        let horizon = start
+            .at
+            .checked_sub_signed(model.longest_cap_window())
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         for r in history[..from].iter().rev().take_while(|r| r.at > horizon) {
             for m in &r.matches {
                 let capped_rule = rules

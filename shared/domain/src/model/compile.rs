@@ -41,6 +41,10 @@ pub fn compile(src: &str, origin: &str) -> Result<Model, ModelErrors> {
     }
 }
 
+/// The longest window or lifetime a model may name: ten years keeps date arithmetic far from
+/// the calendar's edges.
+const MAX_WINDOW: std::time::Duration = std::time::Duration::from_secs(3650 * 86_400);
+
 #[derive(Default)]
 struct Compiler {
     errors: Vec<(Range<usize>, String)>,
@@ -561,6 +565,13 @@ impl Compiler {
 
     fn window(&mut self, w: &Spanned<String>, what: &str) -> Option<TimeDelta> {
         match humantime::parse_duration(w.get_ref().trim()) {
+            Ok(d) if d > MAX_WINDOW => {
+                self.error(
+                    w.span(),
+                    format!("{what} must be at most 3650 days, got \"{}\"", w.get_ref()),
+                );
+                None
+            }
             Ok(d) if !d.is_zero() => TimeDelta::from_std(d).ok(),
             Ok(_) => {
                 self.error(
