@@ -6,17 +6,28 @@ SHELL := /bin/bash
 EXAMPLE_MODEL := models/example.toml
 SAMPLE := tests/fixtures/golden-histories.jsonl
 
-.PHONY: help demo test fmt-check clippy unit check-model bench fmt
+VENV := .venv
+MOTO := $(VENV)/bin/moto_server
+# Pinned: the version measured to work here (../shared/reference/tooling.md).
+MOTO_VERSION := 5.2.5
+
+.PHONY: help setup demo test fmt-check clippy unit check-model bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: $(MOTO) ## Install the test tools (moto, in a Python venv at .venv)
+
+$(MOTO):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)"
 
 demo: ## Run leadscore locally on the example model and sample lead histories
 	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
 	@echo
 	$(CARGO) run -q -p leadscore -- score $(SAMPLE) --model $(EXAMPLE_MODEL) --through 2026-04-20
 
-test: fmt-check clippy check-model unit ## Everything CI runs (ends with the test totals)
+test: setup fmt-check clippy check-model unit ## Everything CI runs (ends with the test totals)
 
 fmt-check: ## Formatting
 	$(CARGO) fmt --all --check
@@ -24,7 +35,7 @@ fmt-check: ## Formatting
 clippy: ## Lints, warnings are errors
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit: ## Unit, property, golden and CLI tests, then their totals
+unit: setup ## Unit, property, golden, CLI and moto-backed store tests, then their totals
 	@mkdir -p target; set -o pipefail; $(CARGO) test --workspace --locked 2>&1 | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test.log
 

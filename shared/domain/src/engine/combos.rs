@@ -11,7 +11,7 @@ use crate::Name;
 use chrono::{DateTime, Utc};
 
 fn has_rule(r: &ActivityRecord, rule: usize) -> bool {
-    r.matches.iter().any(|m| m.idx as usize == rule)
+    r.matches.iter().any(|m| m.idx.0 as usize == rule)
 }
 
 /// Tracks progress towards one combination, activity by activity in history order.

@@ -85,8 +85,8 @@ pub fn apply(
                         rule: rule.id.clone(),
                         awarded: Default::default(),
                         current: Default::default(),
-                        idx: i as u32,
-                        fresh: true,
+                        idx: state::Transient(i as u32),
+                        fresh: state::Transient(true),
                     });
                 }
                 if engaged {

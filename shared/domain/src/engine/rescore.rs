@@ -112,10 +112,10 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
         for r in history[..from].iter().rev().take_while(|r| r.at > horizon) {
             for m in &r.matches {
                 let capped_rule = rules
-                    .get(m.idx as usize)
+                    .get(m.idx.0 as usize)
                     .is_some_and(|rule| !rule.caps.is_empty());
                 if capped_rule && !m.awarded.is_zero() {
-                    windows[m.idx as usize].push((r.at.timestamp_millis(), m.awarded));
+                    windows[m.idx.0 as usize].push((r.at.timestamp_millis(), m.awarded));
                 }
             }
         }
@@ -123,7 +123,7 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
     }
     for r in &mut history[from..] {
         for m in &mut r.matches {
-            let Some(rule) = rules.get(m.idx as usize) else {
+            let Some(rule) = rules.get(m.idx.0 as usize) else {
                 // The rule left the model: its points go with it.
                 if !m.current.is_zero() {
                     let product = former_product(ledger, "activity", &m.rule);
@@ -145,7 +145,7 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
                 rule.points
             } else {
                 let at = r.at.timestamp_millis();
-                let w = &mut windows[m.idx as usize];
+                let w = &mut windows[m.idx.0 as usize];
                 let longest = rule
                     .caps
                     .iter()
@@ -162,7 +162,7 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
             let current = lifetime_value(rule.lifetime, awarded, r.at, *decayed_through);
             let diff = current - m.current;
             if !diff.is_zero() {
-                let cause = match (m.fresh, awarded == rule.points) {
+                let cause = match (m.fresh.0, awarded == rule.points) {
                     (true, true) => Cause::Scored,
                     (true, false) => Cause::Capped,
                     (false, _) => Cause::Rescored,
@@ -179,7 +179,7 @@ pub(crate) fn activities(model: &Model, state: &mut LeadState, from: usize, now:
             }
             m.awarded = awarded;
             m.current = current;
-            m.fresh = false;
+            m.fresh.0 = false;
         }
     }
 }
@@ -196,7 +196,7 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
     } = state;
     for r in history.iter_mut() {
         for m in &mut r.matches {
-            let Some(rule) = model.activity_rules.get(m.idx as usize) else {
+            let Some(rule) = model.activity_rules.get(m.idx.0 as usize) else {
                 continue;
             };
             if rule.lifetime == Lifetime::Forever {

@@ -74,15 +74,28 @@ pub struct RuleMatch {
     pub current: Points,
     /// Index of the rule in the linked model; `u32::MAX` when the rule is gone.
     #[serde(skip, default = "unlinked")]
-    pub(crate) idx: u32,
+    pub(crate) idx: Transient<u32>,
     /// Set on arrival, cleared once scored: tells "scored" from "rescored" in the ledger.
     #[serde(skip)]
-    pub(crate) fresh: bool,
+    pub(crate) fresh: Transient<bool>,
 }
 
-fn unlinked() -> u32 {
-    u32::MAX
+fn unlinked() -> Transient<u32> {
+    Transient(u32::MAX)
 }
+
+/// A cache derived from other fields: never stored, and ignored by `==`, so a state read
+/// back from a store equals the one written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Transient<T>(pub T);
+
+impl<T> PartialEq for Transient<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for Transient<T> {}
 
 /// An activity that matched at least one rule. Kept so caps, combinations and late
 /// arrivals can be re-evaluated exactly.
@@ -150,7 +163,7 @@ pub struct LeadState {
     pub transitions: Vec<Transition>,
     /// The model instance the cached rule indices point into.
     #[serde(skip)]
-    pub(crate) linked: u64,
+    pub(crate) linked: Transient<u64>,
 }
 
 impl LeadState {
@@ -176,17 +189,17 @@ impl LeadState {
 
     /// Points the cached rule indices at `model`'s rules (after a load or a model change).
     pub(crate) fn link(&mut self, model: &Model) {
-        if self.linked == model.instance() {
+        if self.linked.0 == model.instance() {
             return;
         }
         for r in &mut self.history {
             for m in &mut r.matches {
-                m.idx = model
+                m.idx.0 = model
                     .activity_rule_index(&m.rule)
                     .and_then(|i| u32::try_from(i).ok())
                     .unwrap_or(u32::MAX);
             }
         }
-        self.linked = model.instance();
+        self.linked.0 = model.instance();
     }
 }

@@ -1,0 +1,70 @@
+//! The lead store: the port the application needs, and its adapters.
+//!
+//! - [`LeadStore`]: load a lead by id, resolve aliases (email, CRM ids) to a lead id, save with
+//!   optimistic concurrency on a version, erase.
+//! - [`MemoryStore`]: in-process, for unit tests and local runs.
+//! - [`DynamoStore`]: DynamoDB (see `docs/storage.md` for the table design).
+//!
+//! Both pass the same contract suite (`tests/contract.rs`), the DynamoDB one against moto.
+
+mod dynamo;
+mod error;
+mod memory;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use dynamo::DynamoStore;
+pub use error::StoreError;
+pub use memory::MemoryStore;
+
+use leadscore_domain::LeadState;
+use std::future::Future;
+
+/// A name a lead is known by: `email:ana@x.io`, `hubspot:12345`, `marketo:987`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Alias(pub String);
+
+impl Alias {
+    pub fn new(kind: &str, value: &str) -> Alias {
+        Alias(format!("{kind}:{value}"))
+    }
+}
+
+/// A lead as stored: its state and the version the next save must name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    pub state: LeadState,
+    pub version: u64,
+}
+
+/// What the application needs from storage. Implementations must make `save` atomic: the
+/// lead and its new aliases are written together, and only if the lead's version is still
+/// `expected` (`None`: the lead must not exist yet).
+pub trait LeadStore: Send + Sync {
+    /// The lead id each alias points to (same order; `None` when unknown).
+    fn resolve(
+        &self,
+        aliases: &[Alias],
+    ) -> impl Future<Output = Result<Vec<Option<String>>, StoreError>> + Send;
+
+    fn load(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send;
+
+    /// Writes the state and points `aliases` at it; returns the new version. An alias that
+    /// already points at another lead, or a version that moved, is a [`StoreError::Conflict`].
+    fn save(
+        &self,
+        state: &LeadState,
+        expected: Option<u64>,
+        aliases: &[Alias],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes the lead and the given aliases (GDPR erasure). Erasing what is not there is fine.
+    fn erase(
+        &self,
+        lead_id: &str,
+        aliases: &[Alias],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -1,0 +1,91 @@
+//! An in-process store with the same semantics as the DynamoDB one.
+
+use crate::{Alias, LeadStore, StoreError, Stored};
+use leadscore_domain::LeadState;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Inner {
+    leads: HashMap<String, Stored>,
+    aliases: HashMap<Alias, String>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        // A poisoned lock means a panic elsewhere mid-write: report, do not propagate the panic.
+        self.inner
+            .lock()
+            .map_err(|_| StoreError::Unavailable("memory store lock poisoned".into()))
+    }
+}
+
+impl LeadStore for MemoryStore {
+    async fn resolve(&self, aliases: &[Alias]) -> Result<Vec<Option<String>>, StoreError> {
+        let inner = self.lock()?;
+        Ok(aliases
+            .iter()
+            .map(|a| inner.aliases.get(a).cloned())
+            .collect())
+    }
+
+    async fn load(&self, lead_id: &str) -> Result<Option<Stored>, StoreError> {
+        Ok(self.lock()?.leads.get(lead_id).cloned())
+    }
+
+    async fn save(
+        &self,
+        state: &LeadState,
+        expected: Option<u64>,
+        aliases: &[Alias],
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let current = inner.leads.get(&state.lead_id).map(|s| s.version);
+        if current != expected {
+            return Err(StoreError::Conflict(format!(
+                "lead {} is at version {current:?}, expected {expected:?}",
+                state.lead_id
+            )));
+        }
+        for a in aliases {
+            if let Some(other) = inner.aliases.get(a).filter(|l| **l != state.lead_id) {
+                return Err(StoreError::Conflict(format!(
+                    "alias {} points at lead {other}",
+                    a.0
+                )));
+            }
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        for a in aliases {
+            inner.aliases.insert(a.clone(), state.lead_id.clone());
+        }
+        inner.leads.insert(
+            state.lead_id.clone(),
+            Stored {
+                state: state.clone(),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        inner.leads.remove(lead_id);
+        for a in aliases {
+            if inner.aliases.get(a).is_some_and(|l| l == lead_id) {
+                inner.aliases.remove(a);
+            }
+        }
+        Ok(())
+    }
+}
