@@ -1,1 +1,311 @@
-//! (being written)
+//! Marketo webhooks. Marketo sends whatever payload template the admin writes and does not
+//! sign it (authenticate with a secret custom header), so leadscore documents the template to
+//! use. Set "Request Token Encoding" to JSON; Marketo quotes string tokens itself, so tokens
+//! stand bare in the template:
+//!
+//! ```text
+//! {
+//!   "leadId": {{lead.Id}},
+//!   "email": {{lead.Email Address}},
+//!   "activity": "visit_webpage",
+//!   "activityId": {{trigger.Id}},
+//!   "occurredAt": {{system.dateTime}},
+//!   "url": {{trigger.Web Page}},
+//!   "asset": {{trigger.Name}},
+//!   "firstName": {{lead.First Name}},
+//!   "lastName": {{lead.Last Name}},
+//!   "title": {{lead.Job Title}},
+//!   "company": {{company.Company Name}},
+//!   "website": {{company.Website}},
+//!   "industry": {{company.Industry}},
+//!   "numberOfEmployees": {{company.Num Employees}},
+//!   "annualRevenue": {{company.Annual Revenue}},
+//!   "country": {{lead.Country}},
+//!   "phone": {{lead.Phone Number}},
+//!   "leadSource": {{lead.Lead Source}}
+//! }
+//! ```
+//!
+//! One webhook per activity (one smart campaign each), `activity` fixed in its template. The
+//! same fields also work form-encoded (`leadId=123&email=...`), for instances that post forms.
+//! Trigger token names vary with the trigger (check the token picker); only `activity`,
+//! `occurredAt` and one of `leadId` / `email` are required.
+//!
+//! | `activity` | becomes |
+//! |---|---|
+//! | `visit_webpage` | `page_view` with `url` (required) |
+//! | `fill_out_form` | `form_submit`, target = `asset` (the form name) |
+//! | `click_link`, `click_email` | `email_click`, `url` = the link, target = `asset` |
+//! | `open_email` | `email_open`, target = `asset` (the email name) |
+//! | `unsubscribe_email` | `email_unsubscribe` |
+//! | `email_bounced` | `email_bounce` |
+//! | `new_lead`, `change_data_value` | `identify` with the lead attributes (and `email`) |
+//! | `interesting_moment` | `custom` named `interesting_moment`, target = `asset` (the moment) |
+//! | anything else | ignored, with the reason |
+//!
+//! Activity names ignore case, and spaces or hyphens count as `_` (`Visit Webpage` works).
+//!
+//! Why these rules:
+//! - A token Marketo could not fill arrives literally (`{{lead.Job Title}}`), and an empty
+//!   field arrives as `""`: both count as absent, so they never overwrite what another source
+//!   (HubSpot, the website) said.
+//! - Attributes present on a non-identify activity add an `identify` event `<id>:identify` at
+//!   the same time: a webhook carries the lead's current fields, which is fit data.
+//! - Attribute fields: `firstName`, `lastName`, `title` (-> `job_title`), `company`, `website`
+//!   (-> `company_domain`, reduced to the bare domain), `industry`, `numberOfEmployees` (->
+//!   `company_size`), `annualRevenue` (-> `annual_revenue`), `country`, `state`, `city`,
+//!   `phone`, `leadSource` (-> `lead_source`), `seniority`, `role`, and any `custom.<name>`.
+//!   Other fields are ignored.
+//! - `occurredAt`: RFC 3339, or Marketo's `2026-03-02 10:05:00`. Without an offset the time is
+//!   taken as UTC, although `{{system.dateTime}}` prints in the instance's time zone: set the
+//!   instance to UTC or add the offset in the template (`{{system.dateTime}}-06:00` style text).
+//! - Ids: `marketo:{activity}:{activityId}`; without `activityId`,
+//!   `marketo:{leadId or email}:{activity}:{epoch ms}` (two same-second activities of one lead
+//!   then collapse: send `activityId`).
+//! - The lead is `CrmRef("marketo", leadId)` and/or the email; the account is the website's
+//!   domain, else the email's unless it is a consumer mail provider.
+//! - The body is JSON when the content type says so or when it starts with `{` (Marketo labels
+//!   bodies form-encoded unless a custom `Content-Type` header says otherwise); form-encoded
+//!   (or an empty or `text/plain` content type) otherwise; any other content type is refused.
+
+use crate::events::util::{
+    account_from_email, domain_of, kind_of, looks_like_email, loose_datetime, parse_json, scalar,
+    Obj,
+};
+use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
+use leadscore_domain::{AttrValue, Event, EventKind};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The CRM system name of Marketo lead ids.
+pub const SYSTEM: &str = "marketo";
+
+/// Template fields that carry lead attributes, and the attribute each one sets.
+const ATTRIBUTE_FIELDS: &[(&str, &str)] = &[
+    ("firstName", "first_name"),
+    ("lastName", "last_name"),
+    ("title", "job_title"),
+    ("company", "company"),
+    ("website", "company_domain"),
+    ("industry", "industry"),
+    ("numberOfEmployees", "company_size"),
+    ("annualRevenue", "annual_revenue"),
+    ("country", "country"),
+    ("state", "state"),
+    ("city", "city"),
+    ("phone", "phone"),
+    ("leadSource", "lead_source"),
+    ("seniority", "seniority"),
+    ("role", "role"),
+];
+
+/// Parses a Marketo webhook body sent with `content_type` (see the module doc).
+pub fn parse(body: &[u8], content_type: &str) -> Result<Parsed, SourceError> {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json_media =
+        media == "application/json" || media == "text/json" || media.ends_with("+json");
+    let starts_like_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[');
+    let map = if json_media || starts_like_json {
+        match parse_json(body)? {
+            Value::Object(map) => map,
+            other => {
+                return Err(SourceError::field(
+                    "$",
+                    format!("expected one JSON object, found {}", kind_of(&other)),
+                ))
+            }
+        }
+    } else if matches!(
+        media.as_str(),
+        "application/x-www-form-urlencoded" | "" | "text/plain"
+    ) {
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect()
+    } else {
+        return Err(SourceError::field(
+            "content-type",
+            format!("`{content_type}` is neither application/json nor application/x-www-form-urlencoded"),
+        ));
+    };
+    let map = without_unfilled(map);
+    let value = Value::Object(map);
+    let o = Obj::new(&value, String::new())?;
+    one(&o)
+}
+
+/// Drops nulls, blanks and tokens Marketo did not fill (`{{lead.Job Title}}`).
+fn without_unfilled(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter()
+        .filter(|(_, v)| match v {
+            Value::Null => false,
+            Value::String(s) => {
+                let s = s.trim();
+                let unfilled = s.contains("{{") && s.contains("}}");
+                !s.is_empty() && !unfilled
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// The kind an activity name maps to; `None` for activities not used.
+fn kind(activity: &str) -> Option<EventKind> {
+    Some(match activity {
+        "visit_webpage" | "visit_web_page" => EventKind::PageView,
+        "fill_out_form" => EventKind::FormSubmit,
+        "click_link" | "click_email" => EventKind::EmailClick,
+        "open_email" => EventKind::EmailOpen,
+        "unsubscribe_email" => EventKind::EmailUnsubscribe,
+        "email_bounced" => EventKind::EmailBounce,
+        "new_lead" | "change_data_value" => EventKind::Identify,
+        "interesting_moment" => EventKind::Custom,
+        _ => return None,
+    })
+}
+
+fn one(o: &Obj<'_>) -> Result<Parsed, SourceError> {
+    let mut parsed = Parsed::default();
+    let raw = o.req_str("activity")?;
+    let activity: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let Some(kind) = kind(&activity) else {
+        parsed.ignored.push(Ignored {
+            index: 0,
+            reason: format!("unknown Marketo activity `{raw}`"),
+        });
+        return Ok(parsed);
+    };
+
+    let lead_id = o.opt_id("leadId")?;
+    let email = o.opt_str("email")?.map(str::trim);
+    if let Some(e) = email.filter(|e| !looks_like_email(e)) {
+        return Err(o.err("email", format!("`{e}` is not an email address")));
+    }
+    let lead = match (&lead_id, email) {
+        (None, None) => {
+            return Err(o.err(
+                "leadId",
+                "missing (a Marketo webhook needs leadId or email)",
+            ))
+        }
+        (id, email) => LeadRef {
+            email: email.and_then(|e| LeadRef::email(e).email),
+            crm: id.as_ref().map(|id| crate::CrmRef {
+                system: SYSTEM,
+                id: id.clone(),
+            }),
+        },
+    };
+    let raw_at = o.req_str("occurredAt")?;
+    let at = loose_datetime(raw_at).ok_or_else(|| {
+        o.err(
+            "occurredAt",
+            format!("`{raw_at}` is not RFC 3339 or YYYY-MM-DD HH:MM:SS"),
+        )
+    })?;
+
+    let id = match o.opt_id("activityId")? {
+        Some(a) => format!("marketo:{activity}:{a}"),
+        None => {
+            let who = lead_id
+                .clone()
+                .or_else(|| lead.email.clone())
+                .unwrap_or_default();
+            format!("marketo:{who}:{activity}:{}", at.timestamp_millis())
+        }
+    };
+    let attributes = attributes(o)?;
+    let account = match attributes.get("company_domain") {
+        Some(AttrValue::Text(d)) => Some(d.clone()),
+        _ => email.and_then(account_from_email),
+    };
+    let with_email = |mut attrs: BTreeMap<String, AttrValue>| {
+        if let Some(e) = &lead.email {
+            attrs.insert("email".into(), AttrValue::Text(e.clone()));
+        }
+        attrs
+    };
+
+    let mut event = Event::new(id.clone(), at, kind);
+    event.target = o.opt_str("asset")?.map(|s| s.trim().to_owned());
+    match kind {
+        EventKind::PageView => {
+            let url = o
+                .req_str("url")
+                .map_err(|_| o.err("url", "missing (visit_webpage needs the page URL)"))?;
+            event.url = Some(url.trim().to_owned());
+        }
+        EventKind::EmailClick => event.url = o.opt_str("url")?.map(|s| s.trim().to_owned()),
+        EventKind::Custom => event.name = Some("interesting_moment".into()),
+        _ => {}
+    }
+    if kind == EventKind::Identify {
+        event.properties = with_email(attributes);
+        parsed.items.push(Inbound::Event {
+            lead,
+            account,
+            event,
+        });
+        return Ok(parsed);
+    }
+    parsed.items.push(Inbound::Event {
+        lead: lead.clone(),
+        account: account.clone(),
+        event,
+    });
+    if !attributes.is_empty() {
+        let mut identify = Event::new(format!("{id}:identify"), at, EventKind::Identify);
+        identify.properties = with_email(attributes);
+        parsed.items.push(Inbound::Event {
+            lead: lead.clone(),
+            account,
+            event: identify,
+        });
+    }
+    Ok(parsed)
+}
+
+/// The lead attributes present in the payload, under our attribute names.
+fn attributes(o: &Obj<'_>) -> Result<BTreeMap<String, AttrValue>, SourceError> {
+    let mut out = BTreeMap::new();
+    for (field, v) in o.fields() {
+        let name = if let Some((_, a)) = ATTRIBUTE_FIELDS.iter().find(|(f, _)| f == field) {
+            (*a).to_owned()
+        } else if field.strip_prefix("custom.").is_some_and(|n| !n.is_empty()) {
+            field.clone()
+        } else {
+            continue;
+        };
+        let value = scalar(v).ok_or_else(|| {
+            o.err(
+                field,
+                format!("expected a string or number, found {}", kind_of(v)),
+            )
+        })?;
+        let value = match (name.as_str(), value) {
+            ("company_domain", AttrValue::Text(w)) => match domain_of(&w) {
+                Some(d) => AttrValue::Text(d),
+                None => continue,
+            },
+            (_, AttrValue::Text(s)) => AttrValue::Text(s.trim().to_owned()),
+            (_, v) => v,
+        };
+        out.insert(name, value);
+    }
+    Ok(out)
+}

@@ -1,0 +1,119 @@
+//! Ingestion configuration, read from `LEADSCORE_*` variables the same way in the Lambda and
+//! in local runs. Secrets arrive as values here; resolving `_PARAM` names from SSM or Secrets
+//! Manager happens in the binary before this is called.
+
+use leadscore_domain::Model;
+use leadscore_sources::signature::{parse_sendgrid_key, VerifyingKey};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const MODEL: &str = "LEADSCORE_MODEL";
+pub const PUBLIC_BASE_URL: &str = "LEADSCORE_PUBLIC_BASE_URL";
+pub const HUBSPOT_CLIENT_SECRET: &str = "LEADSCORE_HUBSPOT_CLIENT_SECRET";
+pub const HUBSPOT_ACCEPT_V1_V2: &str = "LEADSCORE_HUBSPOT_ACCEPT_V1_V2";
+pub const SENDGRID_PUBLIC_KEY: &str = "LEADSCORE_SENDGRID_PUBLIC_KEY";
+pub const SENDGRID_MAX_AGE_SECONDS: &str = "LEADSCORE_SENDGRID_MAX_AGE_SECONDS";
+pub const MARKETO_TOKEN: &str = "LEADSCORE_MARKETO_TOKEN";
+pub const EVENTS_SECRET: &str = "LEADSCORE_EVENTS_SECRET";
+pub const MAX_BODY_BYTES: &str = "LEADSCORE_MAX_BODY_BYTES";
+
+/// 1 MiB: HubSpot batches stay far below it.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is not set")]
+    Missing { var: &'static str },
+    #[error("{var}: {problem}")]
+    Invalid { var: &'static str, problem: String },
+    #[error("{0}")]
+    Model(#[from] leadscore_domain::ModelErrors),
+}
+
+pub struct IngestConfig {
+    pub model: Arc<Model>,
+    /// The base URL the senders call (HubSpot v3 signs the full URL).
+    pub public_base_url: Option<String>,
+    pub hubspot_secret: Option<String>,
+    pub hubspot_accept_v1_v2: bool,
+    pub sendgrid_key: Option<VerifyingKey>,
+    pub sendgrid_max_age: Option<Duration>,
+    pub marketo_token: Option<String>,
+    pub events_secret: Option<String>,
+    pub max_body_bytes: usize,
+}
+
+fn parse_var<T: std::str::FromStr>(
+    var: &'static str,
+    v: Option<String>,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    v.map(|s| {
+        s.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
+            var,
+            problem: format!("`{s}`: {e}"),
+        })
+    })
+    .transpose()
+}
+
+impl IngestConfig {
+    /// Builds the configuration from a variable lookup and the model file's text (`origin`
+    /// names it in errors). Empty values count as unset.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        model_text: &str,
+        origin: &str,
+    ) -> Result<IngestConfig, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let model = Arc::new(Model::from_toml(model_text, origin)?);
+        let hubspot_secret = get(HUBSPOT_CLIENT_SECRET);
+        let public_base_url =
+            get(PUBLIC_BASE_URL).map(|u| u.trim().trim_end_matches('/').to_owned());
+        if let Some(u) = &public_base_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(ConfigError::Invalid {
+                    var: PUBLIC_BASE_URL,
+                    problem: format!("`{u}` is not an absolute http(s) URL"),
+                });
+            }
+        }
+        if hubspot_secret.is_some() && public_base_url.is_none() {
+            // HubSpot v3 signs the URL it called: without it no request could verify.
+            return Err(ConfigError::Missing {
+                var: PUBLIC_BASE_URL,
+            });
+        }
+        let sendgrid_key = get(SENDGRID_PUBLIC_KEY)
+            .map(|k| {
+                parse_sendgrid_key(&k).map_err(|e| ConfigError::Invalid {
+                    var: SENDGRID_PUBLIC_KEY,
+                    problem: e.to_string(),
+                })
+            })
+            .transpose()?;
+        let max_body_bytes = parse_var::<usize>(MAX_BODY_BYTES, get(MAX_BODY_BYTES))?
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        Ok(IngestConfig {
+            model,
+            public_base_url,
+            hubspot_secret,
+            hubspot_accept_v1_v2: parse_var::<bool>(
+                HUBSPOT_ACCEPT_V1_V2,
+                get(HUBSPOT_ACCEPT_V1_V2),
+            )?
+            .unwrap_or(false),
+            sendgrid_key,
+            sendgrid_max_age: parse_var::<u64>(
+                SENDGRID_MAX_AGE_SECONDS,
+                get(SENDGRID_MAX_AGE_SECONDS),
+            )?
+            .map(Duration::from_secs),
+            marketo_token: get(MARKETO_TOKEN),
+            events_secret: get(EVENTS_SECRET),
+            max_body_bytes,
+        })
+    }
+}

@@ -1,0 +1,391 @@
+//! The ingest handler end to end: routing, checks, signatures, parsing, the engine and the
+//! store (in memory, and DynamoDB on moto for concurrency).
+
+use base64::Engine;
+use chrono::{DateTime, TimeZone, Utc};
+use hmac::{Hmac, Mac};
+use leadscore_app::config::IngestConfig;
+use leadscore_app::http::{Request, Response};
+use leadscore_app::ingest::handle;
+use leadscore_domain::Points;
+use leadscore_store::testing::Moto;
+use leadscore_store::{Alias, DynamoStore, LeadStore, MemoryStore};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const EVENTS_SECRET: &str = "events-secret";
+const HUBSPOT_SECRET: &str = "hubspot-client-secret";
+const BASE: &str = "https://hooks.example.com";
+
+const MODEL: &str = r#"
+[model]
+name = "ingest-test"
+[thresholds]
+mql = 100
+mql_exit = 50
+[[activity]]
+id = "tick"
+kind = "custom"
+event = "tick"
+points = 1
+[[activity]]
+id = "demo"
+kind = "demo_request"
+points = 30
+instant_mql = true
+[[fit]]
+id = "vp"
+attribute = "job_title"
+contains = "vp"
+points = 20
+"#;
+
+fn config() -> IngestConfig {
+    let vars: HashMap<&str, &str> = HashMap::from([
+        ("LEADSCORE_EVENTS_SECRET", EVENTS_SECRET),
+        ("LEADSCORE_HUBSPOT_CLIENT_SECRET", HUBSPOT_SECRET),
+        ("LEADSCORE_PUBLIC_BASE_URL", BASE),
+        ("LEADSCORE_MAX_BODY_BYTES", "4096"),
+    ]);
+    IngestConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string()), MODEL, "test.toml")
+        .expect("valid config")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
+}
+
+fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn request(path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+    Request {
+        method: "POST".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+fn signed_events(body: &Value) -> Request {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let sig = format!("sha256={}", hmac_hex(EVENTS_SECRET, &bytes));
+    request(
+        "/webhooks/events",
+        &[
+            ("content-type", "application/json"),
+            ("x-leadscore-signature", &sig),
+        ],
+        &bytes,
+    )
+}
+
+fn tick(id: &str, email: &str, second: u32) -> Value {
+    json!({"id": id, "type": "custom", "name": "tick", "email": email,
+           "timestamp": format!("2026-03-02T10:00:{second:02}Z")})
+}
+
+async fn score<S: LeadStore>(store: &S, email: &str) -> Points {
+    let ids = store.resolve(&[Alias::new("email", email)]).await.unwrap();
+    let id = ids[0].clone().expect("lead exists");
+    store
+        .load(&id)
+        .await
+        .unwrap()
+        .expect("stored")
+        .state
+        .scores
+        .total
+}
+
+fn error_of(r: &Response) -> &str {
+    r.body["error"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn a_signed_batch_is_scored_and_its_redelivery_changes_nothing() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = json!([
+        tick("a1", "Ana@Acme.io", 1),
+        tick("a2", "ana@acme.io", 2),
+        tick("b1", "ben@beta.io", 3)
+    ]);
+    let r = handle(&cfg, &store, &signed_events(&body), now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["accepted"].as_u64(),
+            r.body["duplicates"].as_u64(),
+            r.body["leads"].as_u64()
+        ),
+        (Some(3), Some(0), Some(2))
+    );
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(2));
+    let before = store
+        .load("email:ana@acme.io")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let r = handle(&cfg, &store, &signed_events(&body), now()).await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["accepted"].as_u64(),
+            r.body["duplicates"].as_u64()
+        ),
+        (200, Some(0), Some(3))
+    );
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(2));
+    let after = store
+        .load("email:ana@acme.io")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    assert_eq!(before, after, "a redelivery writes nothing");
+}
+
+#[tokio::test]
+async fn an_instant_mql_is_reported_in_the_summary() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = json!({"id": "d1", "type": "demo_request", "email": "cy@corp.io", "timestamp": "2026-03-02T10:00:00Z"});
+    let r = handle(&cfg, &store, &signed_events(&body), now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t = &r.body["transitions"][0];
+    assert_eq!(
+        (t["lead"].as_str(), t["to"].as_str()),
+        (Some("email:cy@corp.io"), Some("mql"))
+    );
+    assert_eq!(t["reason"]["type"], "instant_mql");
+}
+
+#[tokio::test]
+async fn signatures_are_required_and_checked() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = serde_json::to_vec(&tick("x", "a@b.io", 1)).unwrap();
+    let ct = ("content-type", "application/json");
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![], "missing header"),
+        (
+            vec![("x-leadscore-signature", hmac_hex("wrong", &body))],
+            "does not match",
+        ),
+        (
+            vec![("x-leadscore-signature", "sha256=zz".into())],
+            "malformed",
+        ),
+    ];
+    for (extra, says) in cases {
+        let mut headers = vec![ct];
+        headers.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+        let r = handle(
+            &cfg,
+            &store,
+            &request("/webhooks/events", &headers, &body),
+            now(),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(error_of(&r), "unauthorized");
+        assert!(
+            r.body["message"].as_str().unwrap_or("").contains(says),
+            "{}",
+            r.body
+        );
+    }
+    // A tampered body no longer matches its signature.
+    let mut req = signed_events(&tick("x", "a@b.io", 1));
+    req.body.extend_from_slice(b" ");
+    assert_eq!(handle(&cfg, &store, &req, now()).await.status, 401);
+    // A source with no secret configured is refused.
+    let r = handle(
+        &cfg,
+        &store,
+        &request("/webhooks/marketo", &[ct], b"{}"),
+        now(),
+    )
+    .await;
+    assert_eq!((r.status, error_of(&r)), (401, "source_not_configured"));
+    assert!(
+        store
+            .resolve(&[Alias::new("email", "a@b.io")])
+            .await
+            .unwrap()[0]
+            .is_none(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn client_mistakes_get_the_right_status_and_a_message() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let r = handle(&cfg, &store, &request("/nope", &[], b""), now()).await;
+    assert_eq!((r.status, error_of(&r)), (404, "not_found"));
+    let mut get = signed_events(&tick("x", "a@b.io", 1));
+    get.method = "GET".into();
+    let r = handle(&cfg, &store, &get, now()).await;
+    assert_eq!((r.status, error_of(&r)), (405, "method_not_allowed"));
+    assert_eq!(r.headers, [("allow".to_string(), "POST".to_string())]);
+    let mut xml = signed_events(&tick("x", "a@b.io", 1));
+    xml.headers.insert("content-type".into(), "text/xml".into());
+    assert_eq!(handle(&cfg, &store, &xml, now()).await.status, 415);
+    let big = json!({"id": "x", "type": "custom", "name": "tick", "email": "a@b.io",
+                     "timestamp": "2026-03-02T10:00:00Z", "properties": {"pad": "x".repeat(5000)}});
+    let r = handle(&cfg, &store, &signed_events(&big), now()).await;
+    assert_eq!((r.status, error_of(&r)), (413, "payload_too_large"));
+    // Signed but not JSON: 400 with the position.
+    let bytes = b"{\"id\": ".to_vec();
+    let sig = hmac_hex(EVENTS_SECRET, &bytes);
+    let r = handle(
+        &cfg,
+        &store,
+        &request(
+            "/webhooks/events",
+            &[
+                ("content-type", "application/json"),
+                ("x-leadscore-signature", &sig),
+            ],
+            &bytes,
+        ),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error_of(&r)),
+        (400, "invalid_body"),
+        "{}",
+        r.body
+    );
+    // Signed JSON with a bad field: 400 naming the field.
+    let r = handle(&cfg, &store, &signed_events(&json!([{"id": "x", "type": "custom", "name": "tick", "email": "a@b.io", "timestamp": "yesterday"}])), now()).await;
+    assert_eq!(
+        (r.status, error_of(&r)),
+        (400, "invalid_field"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["field"].as_str().unwrap_or("").contains("timestamp"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn unknown_event_types_are_ignored_and_reported_not_failed() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = json!([tick("k1", "a@b.io", 1), {"id": "k2", "type": "teleport", "email": "a@b.io", "timestamp": "2026-03-02T10:00:00Z"}]);
+    let r = handle(&cfg, &store, &signed_events(&body), now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 1);
+    assert_eq!(r.body["ignored"][0]["index"], 1);
+}
+
+/// HubSpot v3 over the URL rebuilt from the public base, a contact's email learned from a
+/// property change, then an email-keyed event landing on the same lead.
+#[tokio::test]
+async fn hubspot_v3_contacts_and_emails_resolve_to_one_lead() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = json!([
+        {"eventId": 1, "subscriptionId": 9, "portalId": 62515, "appId": 1, "occurredAt": 1772445600000i64,
+         "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 501,
+         "propertyName": "email", "propertyValue": "dora@delta.io", "changeSource": "CRM"},
+        {"eventId": 2, "subscriptionId": 9, "portalId": 62515, "appId": 1, "occurredAt": 1772445601000i64,
+         "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 501,
+         "propertyName": "jobtitle", "propertyValue": "VP Marketing", "changeSource": "CRM"}
+    ]);
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let ts = now().timestamp_millis().to_string();
+    let uri = format!("{BASE}/webhooks/hubspot");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).unwrap();
+    mac.update(format!("POST{uri}").as_bytes());
+    mac.update(&bytes);
+    mac.update(ts.as_bytes());
+    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    // API Gateway may add a stage prefix to the path: routing and signing do not care.
+    let req = request(
+        "/prod/webhooks/hubspot",
+        &[
+            ("content-type", "application/json"),
+            ("x-hubspot-signature-v3", &sig),
+            ("x-hubspot-request-timestamp", &ts),
+        ],
+        &bytes,
+    );
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2);
+    assert_eq!(
+        score(&store, "dora@delta.io").await,
+        Points::whole(20),
+        "fit: VP"
+    );
+    let ids = store
+        .resolve(&[
+            Alias::new("hubspot", "501"),
+            Alias::new("email", "dora@delta.io"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids[0], ids[1]);
+    // A stale timestamp is refused.
+    let old = (now() - chrono::TimeDelta::minutes(6))
+        .timestamp_millis()
+        .to_string();
+    let mut stale = req.clone();
+    stale
+        .headers
+        .insert("x-hubspot-request-timestamp".into(), old);
+    assert_eq!(handle(&cfg, &store, &stale, now()).await.status, 401);
+}
+
+/// 64 concurrent deliveries for one lead, a quarter of them duplicates, against DynamoDB on
+/// moto: the score is exactly the sum of the distinct events, and the ledger agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_for_one_lead_lose_nothing_and_count_nothing_twice() {
+    let moto = Moto::start();
+    let store = DynamoStore::new(moto.dynamodb().await, "ingest-concurrency");
+    store.create_table().await.unwrap();
+    let (cfg, store) = (Arc::new(config()), Arc::new(store));
+    let tasks: Vec<_> = (0..64u32)
+        .map(|i| {
+            let (cfg, store) = (cfg.clone(), store.clone());
+            // Deliveries 48..64 repeat 0..16.
+            let id = format!("c{}", i % 48);
+            tokio::spawn(async move {
+                let body = json!([tick(&id, "eve@epsilon.io", (i % 48) % 60)]);
+                handle(&cfg, &*store, &signed_events(&body), now()).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        accepted += r.body["accepted"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(accepted, 48);
+    let id = store
+        .resolve(&[Alias::new("email", "eve@epsilon.io")])
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    let s = store.load(&id).await.unwrap().unwrap().state;
+    assert_eq!(s.scores.total, Points::whole(48));
+    assert_eq!(s.ledger_total(), Points::whole(48));
+    assert_eq!(s.seen.len(), 48);
+}

@@ -1,0 +1,1086 @@
+//! Webhook payload parsers: real-format fixtures parse into exactly the expected items, bad
+//! input fails with a useful path, and no input (random or a mangled fixture) panics.
+
+use chrono::{DateTime, Utc};
+use leadscore_domain::{AttrValue, Event, EventKind, FeedbackOutcome};
+use leadscore_sources::{events, hubspot, marketo, sendgrid};
+use leadscore_sources::{CrmRef, Ignored, Inbound, LeadRef, Parsed, SourceError};
+use proptest::prelude::*;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn text(s: &str) -> AttrValue {
+    AttrValue::Text(s.into())
+}
+
+fn ev(lead: LeadRef, account: Option<&str>, event: Event) -> Inbound {
+    Inbound::Event {
+        lead,
+        account: account.map(str::to_owned),
+        event,
+    }
+}
+
+fn hs(id: u64) -> LeadRef {
+    LeadRef::crm("hubspot", id.to_string())
+}
+
+fn ignored(list: &[(usize, &str)]) -> Vec<Ignored> {
+    list.iter()
+        .map(|(index, reason)| Ignored {
+            index: *index,
+            reason: (*reason).into(),
+        })
+        .collect()
+}
+
+/// Compares item by item, so a failure shows the first differing item.
+fn assert_items(got: &Parsed, want: &[Inbound]) {
+    for (i, (g, w)) in got.items.iter().zip(want).enumerate() {
+        assert_eq!(g, w, "item {i}");
+    }
+    assert_eq!(got.items.len(), want.len(), "{:#?}", got.items);
+}
+
+/// The error's path, panicking (with the error) if it is not a field error.
+fn field_path(r: Result<Parsed, SourceError>) -> (String, String) {
+    match r {
+        Err(SourceError::Field { path, problem }) => (path, problem),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+fn assert_field(r: Result<Parsed, SourceError>, path: &str, contains: &str) {
+    let (p, problem) = field_path(r);
+    assert_eq!(p, path, "problem: {problem}");
+    assert!(
+        problem.contains(contains),
+        "{path}: `{problem}` lacks `{contains}`"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// HubSpot
+
+#[test]
+fn hubspot_fixture_parses_into_the_expected_items_in_time_order() {
+    let parsed = hubspot::parse(&fixture("hubspot.json")).unwrap();
+    let id = |e: u64, o: u64, ms: i64, rest: &str| format!("hubspot:{e}:{o}:{ms}:{rest}");
+    let want = vec![
+        Inbound::Erase {
+            lead: hs(4800),
+            reason: "privacy (GDPR) deletion in HubSpot".into(),
+        },
+        ev(
+            hs(5101),
+            None,
+            Event::new(
+                id(1001, 5101, 1772445600000, "contact.creation"),
+                t("2026-03-02T10:00:00Z"),
+                EventKind::Identify,
+            ),
+        ),
+        ev(
+            hs(5101),
+            None,
+            Event::new(
+                id(1002, 5101, 1772445900000, "contact.propertyChange:jobtitle"),
+                t("2026-03-02T10:05:00Z"),
+                EventKind::Identify,
+            )
+            .with_property("job_title", text("VP Engineering")),
+        ),
+        ev(
+            LeadRef {
+                email: Some("dana.lee@globex.com".into()),
+                crm: Some(CrmRef {
+                    system: "hubspot",
+                    id: "5102".into(),
+                }),
+            },
+            None,
+            Event::new(
+                id(1006, 5102, 1772445901000, "contact.propertyChange:email"),
+                t("2026-03-02T10:05:01Z"),
+                EventKind::Identify,
+            )
+            .with_property("email", text("Dana.Lee@Globex.com")),
+        ),
+        ev(
+            hs(5102),
+            None,
+            Event::new(
+                id(1011, 5102, 1772446200000, "contact.propertyChange:website"),
+                t("2026-03-02T10:10:00Z"),
+                EventKind::Identify,
+            )
+            .with_property("company_domain", text("globex.com")),
+        ),
+        Inbound::Merge {
+            into: hs(5101),
+            merged: vec![hs(5099)],
+        },
+        ev(
+            hs(5102),
+            None,
+            Event::new(
+                id(
+                    1012,
+                    5102,
+                    1772447400000,
+                    "contact.propertyChange:hs_persona",
+                ),
+                t("2026-03-02T10:30:00Z"),
+                EventKind::Identify,
+            )
+            .with_property("custom.hs_persona", AttrValue::Null),
+        ),
+        ev(
+            hs(5101),
+            None,
+            Event::new(
+                id(
+                    1003,
+                    5101,
+                    1772449200000,
+                    "contact.propertyChange:lifecyclestage",
+                ),
+                t("2026-03-02T11:00:00Z"),
+                EventKind::SalesFeedback,
+            )
+            .with_outcome(FeedbackOutcome::Accepted)
+            .with_target("lifecyclestage:salesqualifiedlead"),
+        ),
+        ev(
+            hs(5102),
+            None,
+            Event::new(
+                id(
+                    1010,
+                    5102,
+                    1772449200250,
+                    "contact.propertyChange:hs_lead_status",
+                ),
+                t("2026-03-02T11:00:00.250Z"),
+                EventKind::SalesFeedback,
+            )
+            .with_outcome(FeedbackOutcome::Recycled)
+            .with_target("hs_lead_status:BAD_TIMING"),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    assert_eq!(
+        parsed.ignored,
+        ignored(&[
+            (
+                3,
+                "duplicate of [1] (same event hubspot:1002:5101:1772445900000:contact.propertyChange:jobtitle)"
+            ),
+            (7, "contact.associationChange: associations are not tracked"),
+            (
+                8,
+                "company.propertyChange: company events name no lead (accounts come from the leads' own events)"
+            ),
+            (9, "hs_lead_status `NEW` is not a sales decision"),
+        ])
+    );
+}
+
+#[test]
+fn hubspot_sales_statuses_map_to_outcomes() {
+    let body = |name: &str, value: &str| {
+        format!(
+            r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"{name}","propertyValue":"{value}"}}]"#
+        )
+    };
+    let outcome = |name: &str, value: &str| {
+        let p = hubspot::parse(body(name, value).as_bytes()).unwrap();
+        match p.items.first() {
+            Some(Inbound::Event { event, .. }) => event.outcome,
+            _ => None,
+        }
+    };
+    use FeedbackOutcome::*;
+    assert_eq!(outcome("lifecyclestage", "opportunity"), Some(Accepted));
+    assert_eq!(outcome("lifecyclestage", "customer"), Some(Won));
+    assert_eq!(outcome("lifecyclestage", "marketingqualifiedlead"), None);
+    assert_eq!(outcome("lifecyclestage", "lead"), None);
+    assert_eq!(outcome("hs_lead_status", "IN_PROGRESS"), Some(Accepted));
+    assert_eq!(outcome("hs_lead_status", "connected"), Some(Accepted));
+    assert_eq!(outcome("hs_lead_status", "UNQUALIFIED"), Some(Disqualified));
+    assert_eq!(outcome("hs_lead_status", "BAD_TIMING"), Some(Recycled));
+    assert_eq!(outcome("hs_lead_status", "OPEN"), None);
+}
+
+#[test]
+fn hubspot_maps_properties_to_attributes_and_unknown_ones_to_custom() {
+    let cases = [
+        ("firstname", "first_name"),
+        ("lastname", "last_name"),
+        ("numberofemployees", "company_size"),
+        ("annualrevenue", "annual_revenue"),
+        ("hs_seniority", "seniority"),
+        ("hs_role", "role"),
+        ("domain", "company_domain"),
+        ("favorite_tool", "custom.favorite_tool"),
+    ];
+    for (property, attribute) in cases {
+        let body = format!(
+            r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"{property}","propertyValue":"x.io"}}]"#
+        );
+        let p = hubspot::parse(body.as_bytes()).unwrap();
+        let Some(Inbound::Event { event, .. }) = p.items.first() else {
+            panic!("{property}: {p:?}");
+        };
+        assert_eq!(event.kind, EventKind::Identify);
+        assert_eq!(
+            event.properties.keys().collect::<Vec<_>>(),
+            [attribute],
+            "{property}"
+        );
+    }
+}
+
+#[test]
+fn hubspot_merge_with_a_new_record_merges_both_old_ids_into_it() {
+    let body = br#"[{"eventId":9,"occurredAt":1772445600000,"subscriptionType":"contact.merge","objectId":300,"primaryObjectId":100,"mergedObjectIds":[200,200],"newObjectId":300}]"#;
+    let p = hubspot::parse(body).unwrap();
+    assert_eq!(
+        p.items,
+        vec![Inbound::Merge {
+            into: hs(300),
+            merged: vec![hs(200), hs(100)],
+        }]
+    );
+}
+
+#[test]
+fn hubspot_ignores_restore_deal_and_unknown_types_but_erases_deletions() {
+    let body = br#"[
+      {"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.restore","objectId":1},
+      {"eventId":2,"occurredAt":1772445600000,"subscriptionType":"deal.creation","objectId":2},
+      {"eventId":3,"occurredAt":1772445600000,"subscriptionType":"ticket.creation","objectId":3},
+      {"eventId":4,"occurredAt":1772445600000,"subscriptionType":"contact.deletion","objectId":4}
+    ]"#;
+    let p = hubspot::parse(body).unwrap();
+    assert_eq!(
+        p.items,
+        vec![Inbound::Erase {
+            lead: hs(4),
+            reason: "contact deleted in HubSpot".into()
+        }]
+    );
+    let indexes: Vec<usize> = p.ignored.iter().map(|i| i.index).collect();
+    assert_eq!(indexes, [0, 1, 2]);
+    assert!(p.ignored[0].reason.starts_with("contact.restore"));
+    assert_eq!(
+        p.ignored[2].reason,
+        "unknown subscription type `ticket.creation`"
+    );
+}
+
+#[test]
+fn hubspot_bad_input_names_the_field() {
+    let ok = r#"{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":5}"#;
+    assert_field(hubspot::parse(ok.as_bytes()), "$", "array");
+    assert_field(
+        hubspot::parse(
+            format!(r#"[{ok},{{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.creation"}}]"#)
+                .as_bytes(),
+        ),
+        "[1].objectId",
+        "missing",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":true}]"#,
+        ),
+        "[0].objectId",
+        "found a boolean",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1,"occurredAt":"2026-03-02T10:00:00Z","subscriptionType":"contact.creation","objectId":5}]"#,
+        ),
+        "[0].occurredAt",
+        "expected a whole number, found a string",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1,"occurredAt":9223372036854775807,"subscriptionType":"contact.creation","objectId":5}]"#,
+        ),
+        "[0].occurredAt",
+        "not a usable time",
+    );
+    assert_field(
+        hubspot::parse(br#"[{"eventId":1,"occurredAt":1772445600000,"objectId":5}]"#),
+        "[0].subscriptionType",
+        "missing",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1.5,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":5}]"#,
+        ),
+        "[0].eventId",
+        "whole-number id",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":5}]"#,
+        ),
+        "[0].propertyName",
+        "missing",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.merge","objectId":5,"primaryObjectId":5,"mergedObjectIds":[6,{}]}]"#,
+        ),
+        "[0].mergedObjectIds[1]",
+        "found an object",
+    );
+    assert_field(hubspot::parse(b"[1]"), "[0]", "expected an object");
+}
+
+#[test]
+fn hubspot_invalid_json_reports_its_position() {
+    let body = b"[\n  {\"eventId\": 1,\n   \"objectId\" 5}\n]";
+    match hubspot::parse(body) {
+        Err(SourceError::Syntax {
+            line,
+            column,
+            message,
+        }) => {
+            assert_eq!(line, 3, "{message}");
+            assert!(column > 0 && !message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        hubspot::parse(b""),
+        Err(SourceError::Syntax { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SendGrid
+
+#[test]
+fn sendgrid_fixture_parses_into_the_expected_items() {
+    let body = fixture("sendgrid.json");
+    assert!(body.ends_with(b"\r\n"), "real bodies end in CRLF");
+    let parsed = sendgrid::parse(&body).unwrap();
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+    let want = vec![
+        ev(
+            LeadRef::email("ana@acme.io"),
+            Some("acme.io"),
+            Event::new(
+                "sendgrid:FOTFFO0ecsBE-zxFXfs6WA==",
+                at(1772445900),
+                EventKind::EmailOpen,
+            )
+            .with_target("q1-launch")
+            .with_property("campaign", text("spring")),
+        ),
+        ev(
+            LeadRef::email("bo@gmail.com"),
+            None,
+            Event::new(
+                "sendgrid:JCUkTNBHx1G5jtMgFoVKmA==",
+                at(1772445660),
+                EventKind::EmailOpen,
+            )
+            .with_target("9a8b7c6d5e4")
+            .machine(),
+        ),
+        ev(
+            LeadRef::email("ana@acme.io"),
+            Some("acme.io"),
+            Event::new(
+                "sendgrid:AQeNkE_4QPqQlcRfr3SNDw==",
+                at(1772446200),
+                EventKind::EmailClick,
+            )
+            .with_url("https://acme-saas.example/pricing?utm_source=email")
+            .with_target("q1-launch"),
+        ),
+        ev(
+            LeadRef::email("cy@initech.com"),
+            Some("initech.com"),
+            Event::new(
+                "sendgrid:LkRGqjxsQeiOoyRKxB3a2Q==",
+                at(1772446800),
+                EventKind::EmailUnsubscribe,
+            )
+            .with_target("12345")
+            .with_property("asm_group_id", AttrValue::Number(42.0)),
+        ),
+        ev(
+            LeadRef::email("dee@umbrella.com"),
+            Some("umbrella.com"),
+            Event::new(
+                "sendgrid:Q2xVRzRnSTVRdXVXQWdtRw==",
+                at(1772447400),
+                EventKind::EmailSpamReport,
+            )
+            .with_target("5e4d3c2b1a0"),
+        ),
+        ev(
+            LeadRef::email("ed@nowhere-corp.com"),
+            Some("nowhere-corp.com"),
+            Event::new(
+                "sendgrid:bWGeVjRnQjyGB2C0x3xTYQ==",
+                at(1772448000),
+                EventKind::EmailBounce,
+            )
+            .with_target("transactional"),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    assert_eq!(
+        parsed.ignored,
+        ignored(&[
+            (0, "processed: a delivery receipt, not engagement"),
+            (1, "delivered: a delivery receipt, not engagement"),
+            (
+                8,
+                "bounce of type blocked: a temporary refusal by the receiving server, not a bad address"
+            ),
+            (9, "deferred: a delivery receipt, not engagement"),
+        ])
+    );
+}
+
+#[test]
+fn sendgrid_ignored_events_need_no_other_fields() {
+    let p = sendgrid::parse(
+        br#"[{"event":"dropped"},{"event":"group_resubscribe"},{"event":"mystery"}]"#,
+    )
+    .unwrap();
+    assert!(p.items.is_empty());
+    assert_eq!(p.ignored.len(), 3);
+    assert_eq!(p.ignored[2].reason, "unknown event `mystery`");
+}
+
+#[test]
+fn sendgrid_bad_input_names_the_field() {
+    let base = r#""email":"a@b.io","timestamp":1772445600,"sg_event_id":"x1""#;
+    assert_field(sendgrid::parse(b"{}"), "$", "array");
+    assert_field(
+        sendgrid::parse(format!(r#"[{{{base},"event":"click"}}]"#).as_bytes()),
+        "[0].url",
+        "missing",
+    );
+    assert_field(
+        sendgrid::parse(
+            br#"[{"email":"a@b.io","timestamp":"1772445600","sg_event_id":"x","event":"open"}]"#,
+        ),
+        "[0].timestamp",
+        "found a string",
+    );
+    assert_field(
+        sendgrid::parse(format!(r#"[{{{base},"event":"open","category":7}}]"#).as_bytes()),
+        "[0].category",
+        "a string or an array of strings",
+    );
+    assert_field(
+        sendgrid::parse(format!(r#"[{{{base},"event":"open","category":["a",7]}}]"#).as_bytes()),
+        "[0].category[1]",
+        "found a number",
+    );
+    assert_field(
+        sendgrid::parse(br#"[{"timestamp":1772445600,"sg_event_id":"x","event":"open"}]"#),
+        "[0].email",
+        "missing",
+    );
+    assert_field(
+        sendgrid::parse(br#"[{"email":"not-an-email","timestamp":1772445600,"sg_event_id":"x","event":"open"}]"#),
+        "[0].email",
+        "not an email address",
+    );
+    assert_field(
+        sendgrid::parse(br#"[{"email":"a@b.io","timestamp":1772445600,"event":"open"}]"#),
+        "[0].sg_event_id",
+        "missing",
+    );
+    assert_field(
+        sendgrid::parse(br#"[{"event":5}]"#),
+        "[0].event",
+        "found a number",
+    );
+    assert!(matches!(
+        sendgrid::parse(b"[{\"event\":\"open\""),
+        Err(SourceError::Syntax { line: 1, .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Marketo
+
+#[test]
+fn marketo_json_fixture_parses_with_an_identify_for_its_attributes() {
+    let parsed = marketo::parse(&fixture("marketo.json"), "application/json").unwrap();
+    let lead = LeadRef {
+        email: Some("gus.ortiz@hooli.com".into()),
+        crm: Some(CrmRef {
+            system: "marketo",
+            id: "318224".into(),
+        }),
+    };
+    let at = t("2026-03-02T10:05:00Z");
+    let want = vec![
+        ev(
+            lead.clone(),
+            Some("hooli.com"),
+            Event::new("marketo:visit_webpage:88451201", at, EventKind::PageView)
+                .with_url("https://acme-saas.example/pricing")
+                .with_target("Pricing"),
+        ),
+        ev(
+            lead,
+            Some("hooli.com"),
+            Event::new(
+                "marketo:visit_webpage:88451201:identify",
+                at,
+                EventKind::Identify,
+            )
+            .with_property("email", text("gus.ortiz@hooli.com"))
+            .with_property("first_name", text("Gus"))
+            .with_property("last_name", text("Ortiz"))
+            .with_property("job_title", text("Director of IT"))
+            .with_property("company", text("Hooli"))
+            .with_property("company_domain", text("hooli.com"))
+            .with_property("company_size", text("1200"))
+            .with_property("annual_revenue", AttrValue::Number(250_000_000.0))
+            .with_property("country", text("United States")),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    assert!(parsed.ignored.is_empty());
+}
+
+#[test]
+fn marketo_form_fixture_parses_the_same_fields() {
+    let body = fixture("marketo.form");
+    let parsed = marketo::parse(&body, "application/x-www-form-urlencoded; charset=UTF-8").unwrap();
+    let lead = LeadRef {
+        email: Some("ines@initrode.com".into()),
+        crm: Some(CrmRef {
+            system: "marketo",
+            id: "318225".into(),
+        }),
+    };
+    let at = t("2026-03-02T09:20:00Z");
+    let want = vec![
+        ev(
+            lead.clone(),
+            Some("initrode.com"),
+            Event::new("marketo:fill_out_form:88451302", at, EventKind::FormSubmit)
+                .with_target("Demo Request - EMEA"),
+        ),
+        ev(
+            lead,
+            Some("initrode.com"),
+            Event::new(
+                "marketo:fill_out_form:88451302:identify",
+                at,
+                EventKind::Identify,
+            )
+            .with_property("email", text("ines@initrode.com"))
+            .with_property("first_name", text("Inès"))
+            .with_property("job_title", text("Head of Data"))
+            .with_property("custom.preferred_language", text("fr")),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    // The same body labelled form-encoded but holding JSON (Marketo's default label) is JSON.
+    let json = fixture("marketo.json");
+    let as_form = marketo::parse(&json, "application/x-www-form-urlencoded").unwrap();
+    assert_eq!(as_form, marketo::parse(&json, "application/json").unwrap());
+}
+
+#[test]
+fn marketo_activities_map_to_kinds() {
+    let cases = [
+        ("click_email", EventKind::EmailClick),
+        ("Click Link", EventKind::EmailClick),
+        ("open_email", EventKind::EmailOpen),
+        ("unsubscribe_email", EventKind::EmailUnsubscribe),
+        ("email_bounced", EventKind::EmailBounce),
+        ("new_lead", EventKind::Identify),
+        ("change_data_value", EventKind::Identify),
+        ("interesting_moment", EventKind::Custom),
+    ];
+    for (activity, kind) in cases {
+        let body = format!(
+            r#"{{"leadId":"{{{{lead.Id}}}}","email":"a@b.io","activity":"{activity}","occurredAt":"2026-03-02T10:05:00Z","title":"CTO"}}"#
+        );
+        let p = marketo::parse(body.as_bytes(), "application/json").unwrap();
+        let Some(Inbound::Event { event, lead, .. }) = p.items.first() else {
+            panic!("{activity}: {p:?}");
+        };
+        assert_eq!(event.kind, kind, "{activity}");
+        assert_eq!(lead.crm, None, "an unfilled leadId token is absent");
+        // Without activityId the id falls back to who, what and when.
+        assert!(event.id.starts_with("marketo:a@b.io:"), "{}", event.id);
+        if kind == EventKind::Identify {
+            assert_eq!(
+                p.items.len(),
+                1,
+                "{activity}: attributes ride on the identify"
+            );
+            assert_eq!(event.properties.get("job_title"), Some(&text("CTO")));
+        } else {
+            assert_eq!(p.items.len(), 2, "{activity}: plus an identify");
+        }
+        if kind == EventKind::Custom {
+            assert_eq!(event.name.as_deref(), Some("interesting_moment"));
+        }
+    }
+    let p = marketo::parse(
+        br#"{"email":"a@b.io","activity":"send_email","occurredAt":"2026-03-02T10:05:00Z"}"#,
+        "application/json",
+    )
+    .unwrap();
+    assert!(p.items.is_empty());
+    assert_eq!(
+        p.ignored,
+        ignored(&[(0, "unknown Marketo activity `send_email`")])
+    );
+}
+
+#[test]
+fn marketo_bad_input_names_the_field() {
+    let json = "application/json";
+    assert_field(
+        marketo::parse(
+            br#"{"email":"a@b.io","occurredAt":"2026-03-02 10:05:00"}"#,
+            json,
+        ),
+        "activity",
+        "missing",
+    );
+    assert_field(
+        marketo::parse(
+            br#"{"email":"a@b.io","activity":"open_email","occurredAt":"next tuesday"}"#,
+            json,
+        ),
+        "occurredAt",
+        "not RFC 3339",
+    );
+    assert_field(
+        marketo::parse(
+            br#"{"leadId":"{{lead.Id}}","activity":"open_email","occurredAt":"2026-03-02 10:05:00"}"#,
+            json,
+        ),
+        "leadId",
+        "leadId or email",
+    );
+    assert_field(
+        marketo::parse(
+            br#"{"leadId":1,"activity":"visit_webpage","occurredAt":"2026-03-02 10:05:00"}"#,
+            json,
+        ),
+        "url",
+        "page URL",
+    );
+    assert_field(
+        marketo::parse(
+            br#"{"leadId":1,"activity":"open_email","occurredAt":"2026-03-02 10:05:00","title":{"x":1}}"#,
+            json,
+        ),
+        "title",
+        "found an object",
+    );
+    assert_field(
+        marketo::parse(
+            b"activity=open_email&email=nobody&occurredAt=2026-03-02+10:05:00",
+            "application/x-www-form-urlencoded",
+        ),
+        "email",
+        "not an email address",
+    );
+    assert_field(
+        marketo::parse(b"<lead/>", "application/xml"),
+        "content-type",
+        "application/xml",
+    );
+    assert_field(marketo::parse(b"[1]", json), "$", "one JSON object");
+    assert!(matches!(
+        marketo::parse(b"{\"activity\": }", json),
+        Err(SourceError::Syntax {
+            line: 1,
+            column: 14,
+            ..
+        })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic events
+
+#[test]
+fn events_single_object_parses() {
+    let parsed = events::parse(&fixture("events-single.json")).unwrap();
+    let want = vec![ev(
+        LeadRef::email("ana@acme.io"),
+        Some("acme.io"),
+        Event::new(
+            "events:web-7f3a91",
+            t("2026-03-02T10:05:00Z"),
+            EventKind::PageView,
+        )
+        .with_url("https://acme-saas.example/pricing")
+        .with_property("referrer", text("https://www.google.com/"))
+        .with_property("logged_in", AttrValue::Bool(false)),
+    )];
+    assert_items(&parsed, &want);
+    assert!(parsed.ignored.is_empty());
+}
+
+#[test]
+fn events_array_parses_and_ignores_unknown_types() {
+    let parsed = events::parse(&fixture("events-array.json")).unwrap();
+    let ana = || LeadRef::email("ana@acme.io");
+    let want = vec![
+        ev(
+            ana(),
+            Some("acme.io"),
+            Event::new(
+                "events:vid-1",
+                t("2026-03-02T10:10:00Z"),
+                EventKind::VideoWatched,
+            )
+            .with_target("product-tour")
+            .with_percent(75.0),
+        ),
+        ev(
+            ana(),
+            Some("acme.io"),
+            Event::new(
+                "events:idn-1",
+                t("2026-03-02T10:11:00Z"),
+                EventKind::Identify,
+            )
+            .with_property("job_title", text("CTO"))
+            .with_property("company_size", AttrValue::Number(250.0))
+            .with_property("custom.plan_interest", text("enterprise"))
+            .with_property("phone", AttrValue::Null),
+        ),
+        ev(
+            LeadRef::email("bo@gmail.com"),
+            None,
+            Event::new(
+                "events:frm-1",
+                t("2026-03-02T10:12:00.5Z"),
+                EventKind::FormSubmit,
+            )
+            .with_target("contact-sales"),
+        ),
+        ev(
+            LeadRef::email("bo@gmail.com"),
+            None,
+            Event::new(
+                "events:frm-1:identify",
+                t("2026-03-02T10:12:00.5Z"),
+                EventKind::Identify,
+            )
+            .with_property("company", text("Bo Consulting"))
+            .with_property("country", text("DE")),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    assert_eq!(
+        parsed.ignored,
+        ignored(&[(3, "unknown event type `teleport`")])
+    );
+}
+
+#[test]
+fn events_batch_object_parses() {
+    let parsed = events::parse(&fixture("events-batch.json")).unwrap();
+    let ana = || LeadRef::email("ana@acme.io");
+    let want = vec![
+        ev(
+            ana(),
+            Some("acme.io"),
+            Event::new(
+                "events:app-991",
+                t("2026-03-03T09:00:00Z"),
+                EventKind::Custom,
+            )
+            .with_name("invited_teammate")
+            .with_property("seats", AttrValue::Number(3.0)),
+        ),
+        ev(
+            ana(),
+            Some("acme.io"),
+            Event::new(
+                "events:crm-12",
+                t("2026-03-10T16:30:00Z"),
+                EventKind::SalesFeedback,
+            )
+            .with_outcome(FeedbackOutcome::Won),
+        ),
+        ev(
+            ana(),
+            Some("acme.io"),
+            Event::new(
+                "events:mail-5",
+                t("2026-03-03T09:30:00Z"),
+                EventKind::EmailClick,
+            )
+            .with_url("https://acme-saas.example/webinar")
+            .with_target("march-newsletter"),
+        ),
+    ];
+    assert_items(&parsed, &want);
+    assert_eq!(
+        parsed.ignored,
+        ignored(&[(3, "unknown event type `heartbeat`")])
+    );
+    assert_eq!(events::parse(b"[]").unwrap(), Parsed::default());
+    assert_eq!(
+        events::parse(br#"{"events":[]}"#).unwrap(),
+        Parsed::default()
+    );
+}
+
+#[test]
+fn events_bad_input_names_the_field() {
+    let base = r#""id":"e1","email":"a@b.io","timestamp":"2026-03-02T10:05:00Z""#;
+    let one = |extra: &str| format!("[{{{base},{extra}}}]");
+    assert_field(
+        events::parse(one(r#""type":"video_watched","percent":150"#).as_bytes()),
+        "[0].percent",
+        "150 is not between 0 and 100",
+    );
+    assert_field(
+        events::parse(one(r#""type":"video_watched","percent":-1"#).as_bytes()),
+        "[0].percent",
+        "not between 0 and 100",
+    );
+    assert_field(
+        events::parse(one(r#""type":"video_watched","percent":"50""#).as_bytes()),
+        "[0].percent",
+        "expected a number, found a string",
+    );
+    assert_field(
+        events::parse(format!(r#"{{"events":[{{{base},"type":"page_view"}}]}}"#).as_bytes()),
+        "events[0].url",
+        "page URL",
+    );
+    assert_field(
+        events::parse(format!(r#"{{{base},"type":"page_view"}}"#).as_bytes()),
+        "url",
+        "missing",
+    );
+    assert_field(
+        events::parse(one(r#""type":"custom""#).as_bytes()),
+        "[0].name",
+        "needs a name",
+    );
+    assert_field(
+        events::parse(one(r#""type":"sales_feedback""#).as_bytes()),
+        "[0].outcome",
+        "missing",
+    );
+    assert_field(
+        events::parse(one(r#""type":"sales_feedback","outcome":"maybe""#).as_bytes()),
+        "[0].outcome",
+        "`maybe` is not one of",
+    );
+    assert_field(
+        events::parse(one(r#""type":"page_view","url":"/x","outcome":"won""#).as_bytes()),
+        "[0].outcome",
+        "only sales_feedback",
+    );
+    assert_field(
+        events::parse(
+            br#"[{"id":"e1","type":"email_open","email":"a@b.io","timestamp":"2026-03-02 10:05:00"}]"#,
+        ),
+        "[0].timestamp",
+        "RFC 3339",
+    );
+    assert_field(
+        events::parse(br#"[{"id":"e1","type":"email_open","timestamp":"2026-03-02T10:05:00Z"}]"#),
+        "[0].email",
+        "missing",
+    );
+    assert_field(
+        events::parse(
+            br#"[{"id":"e1","type":"email_open","email":"a@b.io","timestamp":1772445900}]"#,
+        ),
+        "[0].timestamp",
+        "expected a string, found a number",
+    );
+    assert_field(
+        events::parse(one(r#""type":"identify","traits":{"jobtitle":"CTO"}"#).as_bytes()),
+        "[0].traits.jobtitle",
+        "unknown attribute `jobtitle`",
+    );
+    assert_field(
+        events::parse(one(r#""type":"identify","traits":{"job_title":["CTO"]}"#).as_bytes()),
+        "[0].traits.job_title",
+        "found an array",
+    );
+    assert_field(
+        events::parse(one(r#""type":"identify","properties":{"a":1}"#).as_bytes()),
+        "[0].properties",
+        "traits",
+    );
+    assert_field(
+        events::parse(
+            br#"[{"type":"email_open","email":"a@b.io","timestamp":"2026-03-02T10:05:00Z"}]"#,
+        ),
+        "[0].id",
+        "missing",
+    );
+    assert_field(
+        events::parse(br#"{"events":{}}"#),
+        "events",
+        "expected an array",
+    );
+    assert_field(events::parse(b"42"), "$", "expected an event object");
+    assert_field(
+        events::parse(b"[\"e1\"]"),
+        "[0]",
+        "expected an object, found a string",
+    );
+    match events::parse(b"{\n\"id\": \"e1\",\n\"type\": page_view}") {
+        Err(SourceError::Syntax { line, column, .. }) => assert_eq!((line, column), (3, 9)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn events_unknown_type_is_ignored_even_with_odd_fields() {
+    let p = events::parse(br#"[{"type":"hologram","percent":900}]"#).unwrap();
+    assert!(p.items.is_empty());
+    assert_eq!(p.ignored, ignored(&[(0, "unknown event type `hologram`")]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robustness: nothing panics, and every error says something.
+
+fn check(r: Result<Parsed, SourceError>) -> Result<(), TestCaseError> {
+    if let Err(e) = r {
+        let said = match &e {
+            SourceError::Syntax { message, .. } => message.clone(),
+            SourceError::Field { path, problem } => {
+                prop_assert!(!path.is_empty(), "empty path: {e:?}");
+                problem.clone()
+            }
+        };
+        prop_assert!(!said.trim().is_empty(), "empty message: {e:?}");
+    }
+    Ok(())
+}
+
+/// A fixture with some bytes replaced or inserted, then maybe truncated.
+fn mangle(mut body: Vec<u8>, edits: &[(usize, u8, bool)], truncate: Option<usize>) -> Vec<u8> {
+    for (at, byte, insert) in edits {
+        let at = at % (body.len() + 1);
+        if *insert || at == body.len() {
+            body.insert(at, *byte);
+        } else {
+            body[at] = *byte;
+        }
+    }
+    if let Some(n) = truncate {
+        body.truncate(n % (body.len() + 1));
+    }
+    body
+}
+
+/// Bytes biased towards JSON and form syntax, so mutations reach past the first character.
+fn syntax_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        any::<u8>(),
+        proptest::sample::select(b"{}[]\",:0123456789.-eE truefalsnul@=&%+{}".to_vec()),
+    ]
+}
+
+const FIXTURES: [&str; 7] = [
+    "hubspot.json",
+    "sendgrid.json",
+    "marketo.json",
+    "marketo.form",
+    "events-single.json",
+    "events-array.json",
+    "events-batch.json",
+];
+
+fn all_parsers(body: &[u8], content_type: &str) -> Result<(), TestCaseError> {
+    check(hubspot::parse(body))?;
+    check(sendgrid::parse(body))?;
+    check(marketo::parse(body, content_type))?;
+    check(marketo::parse(body, "application/json"))?;
+    check(marketo::parse(body, "application/x-www-form-urlencoded"))?;
+    check(events::parse(body))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..400), ct in ".{0,40}") {
+        all_parsers(&body, &ct)?;
+    }
+
+    #[test]
+    fn mangled_fixtures_never_panic(
+        which in 0..FIXTURES.len(),
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 0..6),
+        truncate in proptest::option::of(any::<usize>()),
+    ) {
+        let body = mangle(fixture(FIXTURES[which]), &edits, truncate);
+        all_parsers(&body, "")?;
+    }
+
+    #[test]
+    fn hubspot_mangled_never_panics(
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
+        truncate in proptest::option::of(any::<usize>()),
+    ) {
+        check(hubspot::parse(&mangle(fixture("hubspot.json"), &edits, truncate)))?;
+    }
+
+    #[test]
+    fn sendgrid_mangled_never_panics(
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
+        truncate in proptest::option::of(any::<usize>()),
+    ) {
+        check(sendgrid::parse(&mangle(fixture("sendgrid.json"), &edits, truncate)))?;
+    }
+
+    #[test]
+    fn marketo_mangled_never_panics(
+        form in any::<bool>(),
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
+        truncate in proptest::option::of(any::<usize>()),
+    ) {
+        let (name, ct) = if form {
+            ("marketo.form", "application/x-www-form-urlencoded")
+        } else {
+            ("marketo.json", "application/json")
+        };
+        check(marketo::parse(&mangle(fixture(name), &edits, truncate), ct))?;
+    }
+
+    #[test]
+    fn events_mangled_never_panics(
+        which in 4..FIXTURES.len(),
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
+        truncate in proptest::option::of(any::<usize>()),
+    ) {
+        check(events::parse(&mangle(fixture(FIXTURES[which]), &edits, truncate)))?;
+    }
+}
