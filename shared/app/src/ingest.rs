@@ -291,21 +291,28 @@ async fn apply_to_lead<S: LeadStore>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let resolved = store.resolve(&wanted).await?;
+        // The lead's id is the alias it was created under: fetch that lead and the aliases
+        // in one read, and load another lead only when an alias points elsewhere.
+        let candidate = &aliases[0].0;
+        let (resolved, fetched) = store.fetch(candidate, &wanted).await?;
         let lead_id = resolved
             .iter()
             .flatten()
             .next()
             .cloned()
-            .unwrap_or_else(|| aliases[0].0.clone());
-        // Only aliases that do not point here yet are written; one owned elsewhere is left alone.
+            .unwrap_or_else(|| candidate.clone());
+        // Only aliases that do not point anywhere yet are written; one owned elsewhere is left alone.
         let new_aliases: Vec<Alias> = wanted
             .iter()
             .zip(&resolved)
             .filter(|(_, r)| r.is_none())
             .map(|(a, _)| a.clone())
             .collect();
-        let stored = store.load(&lead_id).await?;
+        let stored = if lead_id == *candidate {
+            fetched
+        } else {
+            store.load(&lead_id).await?
+        };
         let (mut state, version) = match stored {
             Some(s) => (s.state, Some(s.version)),
             None => (LeadState::new(lead_id.clone()), None),

@@ -97,6 +97,78 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// One BatchGetItem (per 100 keys) for the aliases and, optionally, a lead item.
+    async fn batch_get(
+        &self,
+        lead: Option<&str>,
+        aliases: &[Alias],
+    ) -> Result<(Vec<Option<String>>, Option<Stored>), StoreError> {
+        let mut found: HashMap<String, String> = HashMap::new();
+        let mut stored = None;
+        let mut keys: Vec<HashMap<String, AttributeValue>> =
+            lead.map(lead_key).into_iter().collect();
+        let mut unique: Vec<&Alias> = aliases.iter().collect();
+        unique.sort();
+        unique.dedup();
+        keys.extend(unique.into_iter().map(alias_key));
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut request = HashMap::from([(
+                self.table.clone(),
+                KeysAndAttributes::builder()
+                    .consistent_read(true)
+                    .set_keys(Some(chunk.to_vec()))
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            )]);
+            // Unprocessed keys come back under load: ask again, a bounded number of times.
+            for _ in 0..8 {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchGetItem", e))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    match item.get(PK).and_then(|v| v.as_s().ok()) {
+                        Some(pk) if pk.starts_with("L#") => {
+                            stored = Some(read_lead(item, &pk[2..])?);
+                        }
+                        Some(pk) => {
+                            if let Some(l) = item.get("lead").and_then(|v| v.as_s().ok()) {
+                                found.insert(pk.trim_start_matches("A#").to_owned(), l.clone());
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                match out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    Some(rest) if !rest.keys().is_empty() => {
+                        request = HashMap::from([(self.table.clone(), rest.clone())]);
+                    }
+                    _ => {
+                        request = HashMap::new();
+                        break;
+                    }
+                }
+            }
+            if !request.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "BatchGetItem left keys unprocessed".into(),
+                ));
+            }
+        }
+        Ok((
+            aliases.iter().map(|a| found.get(&a.0).cloned()).collect(),
+            stored,
+        ))
+    }
+
     fn lead_item(
         &self,
         state: &LeadState,
@@ -152,56 +224,15 @@ fn read_lead(item: &HashMap<String, AttributeValue>, id: &str) -> Result<Stored,
 
 impl LeadStore for DynamoStore {
     async fn resolve(&self, aliases: &[Alias]) -> Result<Vec<Option<String>>, StoreError> {
-        let mut found: HashMap<String, String> = HashMap::new();
-        let mut unique: Vec<&Alias> = aliases.iter().collect();
-        unique.sort();
-        unique.dedup();
-        for chunk in unique.chunks(BATCH_GET_MAX) {
-            let mut keys = KeysAndAttributes::builder().consistent_read(true);
-            for a in chunk {
-                keys = keys.keys(alias_key(a));
-            }
-            let mut request = HashMap::from([(
-                self.table.clone(),
-                keys.build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            )]);
-            // Unprocessed keys come back under load: ask again, a bounded number of times.
-            for _ in 0..8 {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(|e| unavailable("BatchGetItem", e))?;
-                for item in out
-                    .responses()
-                    .and_then(|r| r.get(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    let pk = item.get(PK).and_then(|v| v.as_s().ok());
-                    let lead = item.get("lead").and_then(|v| v.as_s().ok());
-                    if let (Some(pk), Some(lead)) = (pk, lead) {
-                        found.insert(pk.trim_start_matches("A#").to_owned(), lead.clone());
-                    }
-                }
-                match out.unprocessed_keys().filter(|u| !u.is_empty()) {
-                    Some(rest) => request = rest.clone(),
-                    None => {
-                        request = HashMap::new();
-                        break;
-                    }
-                }
-            }
-            if !request.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "BatchGetItem left keys unprocessed".into(),
-                ));
-            }
-        }
-        Ok(aliases.iter().map(|a| found.get(&a.0).cloned()).collect())
+        Ok(self.batch_get(None, aliases).await?.0)
+    }
+
+    async fn fetch(
+        &self,
+        candidate: &str,
+        aliases: &[Alias],
+    ) -> Result<(Vec<Option<String>>, Option<Stored>), StoreError> {
+        self.batch_get(Some(candidate), aliases).await
     }
 
     async fn load(&self, lead_id: &str) -> Result<Option<Stored>, StoreError> {

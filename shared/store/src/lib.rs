@@ -52,6 +52,22 @@ pub trait LeadStore: Send + Sync {
         lead_id: &str,
     ) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send;
 
+    /// `resolve(aliases)` and `load(candidate)` together; the DynamoDB store does both in one
+    /// request. Ingestion uses it with the lead's first alias as the candidate id (a lead's id
+    /// is the alias it was created under), so a known lead costs one read.
+    fn fetch(
+        &self,
+        candidate: &str,
+        aliases: &[Alias],
+    ) -> impl Future<Output = Result<(Vec<Option<String>>, Option<Stored>), StoreError>> + Send
+    {
+        async move {
+            let resolved = self.resolve(aliases).await?;
+            let stored = self.load(candidate).await?;
+            Ok((resolved, stored))
+        }
+    }
+
     /// Writes the state and points `aliases` at it; returns the new version. An alias that
     /// already points at another lead, or a version that moved, is a [`StoreError::Conflict`].
     fn save(

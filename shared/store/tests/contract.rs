@@ -98,6 +98,15 @@ async fn aliases_resolve_and_are_owned<S: LeadStore>(store: &S) {
             Some("carla".into())
         ]
     );
+    // fetch = resolve + load, in one call.
+    let (resolved, stored) = store
+        .fetch("carla", &[alias("carla@x.io"), alias("zed@x.io")])
+        .await
+        .unwrap();
+    assert_eq!(resolved, [Some("carla".into()), None]);
+    assert_eq!(stored.map(|s| (s.version, s.state)), Some((1, a.clone())));
+    let (resolved, stored) = store.fetch("nobody", &[]).await.unwrap();
+    assert!(resolved.is_empty() && stored.is_none());
     // Re-pointing an alias at another lead is a conflict, and the lead write does not happen.
     let d = scored("dan", &["e9"]);
     assert!(matches!(
