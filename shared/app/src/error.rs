@@ -56,8 +56,20 @@ impl IngestError {
         }
     }
 
+    /// What the sender is told. Store failures stay generic: the SDK's error carries request
+    /// ids and internals that belong in our logs, not in a webhook sender's.
+    fn public_message(&self) -> String {
+        match self {
+            IngestError::Store(_) => "storage is unavailable; retry later".into(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn to_response(&self) -> Response {
-        let mut body = json!({ "error": self.code(), "message": self.to_string() });
+        if self.status() >= 500 {
+            tracing::error!(error = %self, "ingest failed");
+        }
+        let mut body = json!({ "error": self.code(), "message": self.public_message() });
         if let IngestError::BadRequest(SourceError::Field { path, problem }) = self {
             body["field"] = json!(path);
             body["problem"] = json!(problem);

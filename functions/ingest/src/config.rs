@@ -1,0 +1,89 @@
+//! The Lambda's configuration, read once at cold start. A missing or invalid variable is a
+//! typed error with a message naming it: `main` returns it, so the function's init fails
+//! visibly instead of answering every webhook with an error.
+
+use leadscore_app::config::{ConfigError as IngestConfigError, IngestConfig, MODEL};
+use leadscore_domain::ModelErrors;
+use std::fmt;
+use std::path::PathBuf;
+
+/// The DynamoDB table that holds leads and aliases.
+pub const TABLE: &str = "LEADSCORE_TABLE";
+
+pub struct Config {
+    pub table: String,
+    /// Where the model was read from (for the cold-start log line).
+    pub model_path: PathBuf,
+    pub ingest: IngestConfig,
+}
+
+#[derive(thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is not set: {what}")]
+    Missing {
+        var: &'static str,
+        what: &'static str,
+    },
+    #[error("cannot read the model file `{}` ({var}): {source}", path.display())]
+    UnreadableModel {
+        var: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the model file `{}` is invalid:\n{errors}", path.display())]
+    InvalidModel { path: PathBuf, errors: ModelErrors },
+    #[error("{0}")]
+    Ingest(#[source] IngestConfigError),
+}
+
+/// `main` returns this error, and Rust prints a returned error with `Debug`: print the
+/// message, which names the variable and the fix, rather than the enum's structure.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Config {
+    /// Reads the process environment (a value that is not UTF-8 is read lossily).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// Reads the configuration through `get` (empty values count as unset) and the model file
+    /// it names from disk.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let table = get(TABLE)
+            .map(|t| t.trim().to_owned())
+            .ok_or(ConfigError::Missing {
+                var: TABLE,
+                what: "the DynamoDB table name",
+            })?;
+        let model_path = PathBuf::from(get(MODEL).ok_or(ConfigError::Missing {
+            var: MODEL,
+            what: "the path of the scoring model TOML (e.g. models/example.toml)",
+        })?);
+        let text = std::fs::read_to_string(&model_path).map_err(|source| {
+            ConfigError::UnreadableModel {
+                var: MODEL,
+                path: model_path.clone(),
+                source,
+            }
+        })?;
+        let origin = model_path.display().to_string();
+        let ingest = IngestConfig::from_lookup(get, &text, &origin).map_err(|e| match e {
+            IngestConfigError::Model(errors) => ConfigError::InvalidModel {
+                path: model_path.clone(),
+                errors,
+            },
+            other => ConfigError::Ingest(other),
+        })?;
+        Ok(Config {
+            table,
+            model_path,
+            ingest,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! The Lambda's configuration: typed errors with messages naming the variable, read through a
+//! lookup closure (not the real environment) so tests stay independent.
+
+mod common;
+
+use common::{lookup, write_model, MODEL};
+use leadscore_ingest::{Config, ConfigError};
+
+#[test]
+fn a_complete_configuration_reads_the_table_model_and_secrets() {
+    let path = write_model("config-ok", MODEL);
+    let cfg = Config::from_lookup(lookup(&[
+        ("LEADSCORE_TABLE", " leads "),
+        ("LEADSCORE_MODEL", path.to_str().unwrap()),
+        ("LEADSCORE_EVENTS_SECRET", "s3cret"),
+        ("LEADSCORE_MAX_BODY_BYTES", "2048"),
+    ]))
+    .unwrap();
+    assert_eq!(cfg.table, "leads");
+    assert_eq!(cfg.model_path, path);
+    assert_eq!(cfg.ingest.events_secret.as_deref(), Some("s3cret"));
+    assert_eq!(cfg.ingest.max_body_bytes, 2048);
+    assert!(cfg.ingest.marketo_token.is_none());
+}
+
+#[test]
+fn a_missing_or_empty_table_names_the_variable() {
+    let path = write_model("config-no-table", MODEL);
+    for table in [None, Some("  ")] {
+        let mut vars = vec![("LEADSCORE_MODEL", path.to_str().unwrap())];
+        if let Some(t) = table {
+            vars.push(("LEADSCORE_TABLE", t));
+        }
+        let err = Config::from_lookup(lookup(&vars)).err().unwrap();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: "LEADSCORE_TABLE",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("LEADSCORE_TABLE is not set"));
+        // main returns this error: its Debug output is the same message.
+        assert_eq!(format!("{err:?}"), err.to_string());
+    }
+}
+
+#[test]
+fn a_missing_model_variable_names_it() {
+    let err = Config::from_lookup(lookup(&[("LEADSCORE_TABLE", "leads")]))
+        .err()
+        .unwrap();
+    assert!(matches!(
+        err,
+        ConfigError::Missing {
+            var: "LEADSCORE_MODEL",
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("LEADSCORE_MODEL is not set"));
+}
+
+#[test]
+fn an_unreadable_model_file_names_the_path() {
+    let missing = format!("{}/no-such-model.toml", env!("CARGO_TARGET_TMPDIR"));
+    let err = Config::from_lookup(lookup(&[
+        ("LEADSCORE_TABLE", "leads"),
+        ("LEADSCORE_MODEL", &missing),
+    ]))
+    .err()
+    .unwrap();
+    assert!(matches!(err, ConfigError::UnreadableModel { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&missing) && msg.contains("LEADSCORE_MODEL"),
+        "{msg}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn an_invalid_model_reports_its_file_and_line() {
+    let path = write_model(
+        "config-invalid",
+        "[model]\nname = \"x\"\n[thresholds]\nmql = \"lots\"\n",
+    );
+    let err = Config::from_lookup(lookup(&[
+        ("LEADSCORE_TABLE", "leads"),
+        ("LEADSCORE_MODEL", path.to_str().unwrap()),
+    ]))
+    .err()
+    .unwrap();
+    assert!(matches!(err, ConfigError::InvalidModel { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(path.to_str().unwrap()), "{msg}");
+    assert!(msg.contains(&format!("{}:4:", path.display())), "{msg}");
+}
+
+#[test]
+fn an_invalid_ingest_variable_is_reported_by_name() {
+    let path = write_model("config-bad-var", MODEL);
+    let err = Config::from_lookup(lookup(&[
+        ("LEADSCORE_TABLE", "leads"),
+        ("LEADSCORE_MODEL", path.to_str().unwrap()),
+        ("LEADSCORE_MAX_BODY_BYTES", "lots"),
+    ]))
+    .err()
+    .unwrap();
+    assert!(matches!(err, ConfigError::Ingest(_)), "{err}");
+    assert!(err.to_string().contains("LEADSCORE_MAX_BODY_BYTES"));
+}
