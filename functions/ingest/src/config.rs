@@ -2,6 +2,7 @@
 //! typed error with a message naming it: `main` returns it, so the function's init fails
 //! visibly instead of answering every webhook with an error.
 
+use crate::secrets::{resolve_secrets, SecretProblem, SecretSource, SecretStore};
 use leadscore_app::config::{ConfigError as IngestConfigError, IngestConfig, MODEL};
 use leadscore_domain::ModelErrors;
 use std::fmt;
@@ -35,6 +36,21 @@ pub enum ConfigError {
     InvalidModel { path: PathBuf, errors: ModelErrors },
     #[error("{0}")]
     Ingest(#[source] IngestConfigError),
+    #[error(
+        "{var} and {param_var} are both set: set only one, the value itself or the SSM \
+         parameter / Secrets Manager secret that holds it"
+    )]
+    AmbiguousSecret {
+        var: &'static str,
+        param_var: &'static str,
+    },
+    #[error("{param_var}: the {service} `{entry}` {problem}")]
+    Secret {
+        param_var: &'static str,
+        service: SecretSource,
+        entry: String,
+        problem: SecretProblem,
+    },
 }
 
 /// `main` returns this error, and Rust prints a returned error with `Debug`: print the
@@ -46,9 +62,29 @@ impl fmt::Debug for ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment (a value that is not UTF-8 is read lossily).
+    /// Reads the process environment (a value that is not UTF-8 is read lossily). Secrets
+    /// are taken as plain values only: [`Config::load`] also resolves `_PARAM` variables.
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned()))
+        Config::from_lookup(env_var)
+    }
+
+    /// What the Lambda runs at cold start: reads the process environment, fetching the
+    /// secrets whose `<NAME>_PARAM` variable names an SSM parameter or Secrets Manager secret
+    /// from `store` (see [`crate::secrets`]).
+    pub async fn load(store: &impl SecretStore) -> Result<Config, ConfigError> {
+        Config::load_from(env_var, store).await
+    }
+
+    /// [`Config::load`] through `get` instead of the process environment.
+    pub async fn load_from(
+        get: impl Fn(&str) -> Option<String>,
+        store: &impl SecretStore,
+    ) -> Result<Config, ConfigError> {
+        let secrets = resolve_secrets(&get, store).await?;
+        for var in secrets.vars() {
+            tracing::info!(var, "secret read from its _PARAM entry");
+        }
+        Config::from_lookup(secrets.overlay(get))
     }
 
     /// Reads the configuration through `get` (empty values count as unset) and the model file
@@ -86,4 +122,9 @@ impl Config {
             ingest,
         })
     }
+}
+
+/// One process environment variable (a value that is not UTF-8 is read lossily).
+fn env_var(k: &str) -> Option<String> {
+    std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())
 }

@@ -6,9 +6,11 @@
 
 mod config;
 mod convert;
+pub mod secrets;
 
 pub use config::{Config, ConfigError, TABLE};
 pub use convert::{to_request, to_response, ConvertError};
+pub use secrets::{AwsSecrets, SecretProblem, SecretSource, SecretStore};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};

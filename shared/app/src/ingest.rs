@@ -199,12 +199,23 @@ async fn ingest<S: LeadStore>(
         ignored: parsed.ignored,
         ..Summary::default()
     };
-    // Group events by who they are about, keeping batch order within a lead.
-    let mut groups: BTreeMap<Vec<Alias>, Vec<Event>> = BTreeMap::new();
+    // Group events by who they are about: the primary alias (CRM id, else email), with every
+    // alias the events name, keeping batch order within a lead. One read and one write per lead.
+    let mut groups: BTreeMap<Alias, (Vec<Alias>, Vec<Event>)> = BTreeMap::new();
     for item in parsed.items {
         match item {
             Inbound::Event { lead, event, .. } => {
-                groups.entry(aliases_of(&lead)).or_default().push(event)
+                let aliases = aliases_of(&lead);
+                let Some(primary) = aliases.first().cloned() else {
+                    continue;
+                };
+                let (known, events) = groups.entry(primary).or_default();
+                for a in aliases {
+                    if !known.contains(&a) {
+                        known.push(a);
+                    }
+                }
+                events.push(event);
             }
             Inbound::Erase { lead, .. } => {
                 summary.erased += erase(store, &aliases_of(&lead)).await?;
@@ -223,10 +234,7 @@ async fn ingest<S: LeadStore>(
             }
         }
     }
-    for (aliases, events) in groups {
-        if aliases.is_empty() {
-            continue;
-        }
+    for (aliases, events) in groups.into_values() {
         let done = apply_to_lead(cfg, store, &aliases, &events, now).await?;
         summary.accepted += done.accepted;
         summary.duplicates += done.duplicates;
@@ -284,10 +292,14 @@ async fn apply_to_lead<S: LeadStore>(
     events: &[Event],
     now: DateTime<Utc>,
 ) -> Result<Applied, IngestError> {
+    // The request's own aliases first, in order (CRM id, then email): they decide which lead
+    // this is. Emails learned from the events come after, so they never redirect the events.
     let mut wanted: Vec<Alias> = aliases.to_vec();
-    wanted.extend(learned_aliases(events));
-    wanted.sort();
-    wanted.dedup();
+    for a in learned_aliases(events) {
+        if !wanted.contains(&a) {
+            wanted.push(a);
+        }
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -295,7 +307,7 @@ async fn apply_to_lead<S: LeadStore>(
         // in one read, and load another lead only when an alias points elsewhere.
         let candidate = &aliases[0].0;
         let (resolved, fetched) = store.fetch(candidate, &wanted).await?;
-        let lead_id = resolved
+        let lead_id = resolved[..aliases.len()]
             .iter()
             .flatten()
             .next()

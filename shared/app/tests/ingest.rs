@@ -389,3 +389,130 @@ async fn concurrent_deliveries_for_one_lead_lose_nothing_and_count_nothing_twice
     assert_eq!(s.ledger_total(), Points::whole(48));
     assert_eq!(s.seen.len(), 48);
 }
+
+fn hubspot_request(events: &Value) -> Request {
+    let bytes = serde_json::to_vec(events).unwrap();
+    let ts = now().timestamp_millis().to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).unwrap();
+    mac.update(format!("POST{BASE}/webhooks/hubspot").as_bytes());
+    mac.update(&bytes);
+    mac.update(ts.as_bytes());
+    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    request(
+        "/webhooks/hubspot",
+        &[
+            ("content-type", "application/json"),
+            ("x-hubspot-signature-v3", &sig),
+            ("x-hubspot-request-timestamp", &ts),
+        ],
+        &bytes,
+    )
+}
+
+fn property_change(event_id: u64, object_id: u64, name: &str, value: &str) -> Value {
+    json!({"eventId": event_id, "subscriptionId": 9, "portalId": 62515, "appId": 1,
+        "occurredAt": 1772445600000i64 + event_id as i64, "subscriptionType": "contact.propertyChange",
+        "attemptNumber": 0, "objectId": object_id, "propertyName": name, "propertyValue": value,
+        "changeSource": "CRM"})
+}
+
+/// A HubSpot contact whose email is already a known lead (say, from the website) is that lead:
+/// the contact id joins it, and all the contact's events of the batch land on it in one write.
+#[tokio::test]
+async fn a_contact_with_a_known_email_joins_that_lead() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let r = handle(
+        &cfg,
+        &store,
+        &signed_events(&json!([tick("w1", "fay@phi.io", 1)])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let batch = json!([
+        property_change(7, 777, "jobtitle", "VP Sales"),
+        property_change(8, 777, "email", "fay@phi.io")
+    ]);
+    let r = handle(&cfg, &store, &hubspot_request(&batch), now()).await;
+    assert_eq!(
+        (r.status, r.body["leads"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        r.body
+    );
+    let ids = store
+        .resolve(&[
+            Alias::new("email", "fay@phi.io"),
+            Alias::new("hubspot", "777"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        ids,
+        [
+            Some("email:fay@phi.io".into()),
+            Some("email:fay@phi.io".into())
+        ]
+    );
+    let lead = store.load("email:fay@phi.io").await.unwrap().unwrap();
+    assert_eq!(lead.version, 2, "one write for the contact's two events");
+    assert_eq!(
+        lead.state.scores.total,
+        Points::whole(21),
+        "the tick and the VP title"
+    );
+    assert!(
+        store.load("hubspot:777").await.unwrap().is_none(),
+        "no second lead"
+    );
+}
+
+/// When the contact is already a lead of its own, an email owned by another lead does not pull
+/// the contact's events over (merging two scored leads is not automatic).
+#[tokio::test]
+async fn a_known_contact_keeps_its_events_when_its_email_belongs_to_another_lead() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request(&json!([property_change(1, 888, "jobtitle", "VP Ops")])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = handle(
+        &cfg,
+        &store,
+        &signed_events(&json!([tick("w2", "gus@chi.io", 2)])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request(&json!([property_change(2, 888, "email", "gus@chi.io")])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ids = store
+        .resolve(&[
+            Alias::new("email", "gus@chi.io"),
+            Alias::new("hubspot", "888"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        ids,
+        [Some("email:gus@chi.io".into()), Some("hubspot:888".into())]
+    );
+    let contact = store.load("hubspot:888").await.unwrap().unwrap().state;
+    assert_eq!(contact.attributes["email"].as_text(), Some("gus@chi.io"));
+    assert_eq!(contact.scores.total, Points::whole(20));
+    let other = store.load("email:gus@chi.io").await.unwrap().unwrap().state;
+    assert!(
+        other.attributes.is_empty() && other.scores.total == Points::whole(1),
+        "{other:?}"
+    );
+}

@@ -1,0 +1,546 @@
+//! The ingest handler's SendGrid and Marketo routes end to end: ECDSA-signed SendGrid batches
+//! (signed here with a deterministic P-256 key), Marketo's shared-token header, both Marketo
+//! body encodings, and the refusals, down to the scores and attributes stored.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use leadscore_app::config::IngestConfig;
+use leadscore_app::http::{Request, Response};
+use leadscore_app::ingest::handle;
+use leadscore_domain::{AttrValue, LeadState, Points};
+use leadscore_store::{Alias, LeadStore, MemoryStore};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::pkcs8::EncodePublicKey;
+use serde_json::Value;
+use std::collections::HashMap;
+
+const MARKETO_TOKEN: &str = "marketo-shared-token";
+
+/// Activity rules for the kinds both sources produce, and one fit rule so that Marketo's lead
+/// attributes visibly reach the score. The floor is lowered so an unsubscribe shows its points.
+const MODEL: &str = r#"
+[model]
+name = "sources-test"
+[thresholds]
+mql = 100
+mql_exit = 50
+floor = -100
+[[activity]]
+id = "email-open"
+kind = "email_open"
+points = 1
+[[activity]]
+id = "email-click"
+kind = "email_click"
+points = 4
+[[activity]]
+id = "email-unsubscribe"
+kind = "email_unsubscribe"
+points = -25
+[[activity]]
+id = "page-view"
+kind = "page_view"
+points = 1
+[[activity]]
+id = "form-submit"
+kind = "form_submit"
+points = 5
+[[fit]]
+id = "title-leader"
+attribute = "job_title"
+contains = ["director", "head of"]
+points = 10
+"#;
+
+/// The real-format payloads of the sources crate's parser tests.
+const SENDGRID_FIXTURE: &[u8] = include_bytes!("../../sources/tests/fixtures/sendgrid.json");
+const MARKETO_JSON: &[u8] = include_bytes!("../../sources/tests/fixtures/marketo.json");
+const MARKETO_FORM: &[u8] = include_bytes!("../../sources/tests/fixtures/marketo.form");
+
+fn sendgrid_key() -> SigningKey {
+    SigningKey::from_slice(&[7u8; 32]).expect("a valid P-256 scalar")
+}
+
+/// The verification key as SendGrid shows it: base64 of the SubjectPublicKeyInfo DER.
+fn public_key_b64(key: &SigningKey) -> String {
+    let der = p256::PublicKey::from(VerifyingKey::from(key))
+        .to_public_key_der()
+        .expect("encodable public key");
+    BASE64.encode(der.as_bytes())
+}
+
+fn config() -> IngestConfig {
+    let sendgrid_public_key = public_key_b64(&sendgrid_key());
+    let vars: HashMap<&str, &str> = HashMap::from([
+        (
+            "LEADSCORE_SENDGRID_PUBLIC_KEY",
+            sendgrid_public_key.as_str(),
+        ),
+        ("LEADSCORE_SENDGRID_MAX_AGE_SECONDS", "300"),
+        ("LEADSCORE_MARKETO_TOKEN", MARKETO_TOKEN),
+    ]);
+    IngestConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string()), MODEL, "test.toml")
+        .expect("valid config")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
+}
+
+fn request(path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+    Request {
+        method: "POST".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+/// A SendGrid delivery: `key` signs `timestamp + body` (ECDSA P-256, SHA-256), the signature
+/// travels as base64 DER.
+fn sendgrid_request(key: &SigningKey, timestamp: i64, body: &[u8]) -> Request {
+    let ts = timestamp.to_string();
+    let mut message = ts.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    let signature: Signature = key.sign(&message);
+    let signature = BASE64.encode(signature.to_der().as_bytes());
+    request(
+        "/webhooks/sendgrid",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Twilio-Email-Event-Webhook-Signature", &signature),
+            ("X-Twilio-Email-Event-Webhook-Timestamp", &ts),
+        ],
+        body,
+    )
+}
+
+fn marketo_request(content_type: &str, token: Option<&str>, body: &[u8]) -> Request {
+    let mut headers = vec![("Content-Type", content_type)];
+    if let Some(t) = token {
+        headers.push(("X-Leadscore-Token", t));
+    }
+    request("/webhooks/marketo", &headers, body)
+}
+
+/// The stored state of the lead an alias (`email:...`, `marketo:...`) points to.
+async fn lead<S: LeadStore>(store: &S, alias: Alias) -> (String, LeadState, u64) {
+    let ids = store.resolve(std::slice::from_ref(&alias)).await.unwrap();
+    let id = ids[0]
+        .clone()
+        .unwrap_or_else(|| panic!("{} resolves", alias.0));
+    let stored = store.load(&id).await.unwrap().expect("stored");
+    (id, stored.state, stored.version)
+}
+
+async fn score<S: LeadStore>(store: &S, email: &str) -> Points {
+    let (_, state, _) = lead(store, Alias::new("email", email)).await;
+    assert_eq!(state.ledger_total(), state.scores.total, "ledger agrees");
+    state.scores.total
+}
+
+async fn exists<S: LeadStore>(store: &S, alias: Alias) -> bool {
+    store.resolve(&[alias]).await.unwrap()[0].is_some()
+}
+
+fn error_of(r: &Response) -> &str {
+    r.body["error"].as_str().unwrap_or("")
+}
+
+fn message_of(r: &Response) -> &str {
+    r.body["message"].as_str().unwrap_or("")
+}
+
+/// `(accepted, duplicates, leads)` of a 200 summary.
+fn counts(r: &Response) -> (Option<u64>, Option<u64>, Option<u64>) {
+    (
+        r.body["accepted"].as_u64(),
+        r.body["duplicates"].as_u64(),
+        r.body["leads"].as_u64(),
+    )
+}
+
+fn ignored_indexes(r: &Response) -> Vec<u64> {
+    r.body["ignored"]
+        .as_array()
+        .expect("ignored is a list")
+        .iter()
+        .map(|i| i["index"].as_u64().expect("index"))
+        .collect()
+}
+
+fn text(s: &str) -> Option<AttrValue> {
+    Some(AttrValue::Text(s.into()))
+}
+
+/// One recipient's events as SendGrid posts them: a delivery receipt, a human open, an Apple
+/// Mail Privacy Protection open, a click and an unsubscribe; the body ends in CRLF.
+fn sendgrid_batch() -> Vec<u8> {
+    let mut body = concat!(
+        r#"[{"email":"ana@acme.io","timestamp":1772445605,"smtp-id":"<14c5d75ce93.dfd.64b469@ismtpd-555>","event":"delivered","category":"q1-launch","sg_event_id":"ZGVsaXZlcmVkLWFuYQ==","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","response":"250 OK"},"#,
+        r#"{"email":"Ana@Acme.io","timestamp":1772445900,"event":"open","sg_machine_open":false,"category":["q1-launch","newsletter"],"sg_event_id":"b3Blbi1odW1hbi1hbmE=","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","useragent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","ip":"203.0.113.9"},"#,
+        r#"{"email":"ana@acme.io","timestamp":1772445660,"event":"open","sg_machine_open":true,"category":"q1-launch","sg_event_id":"b3Blbi1tYWNoaW5lLWFuYQ==","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","useragent":"Mozilla/5.0","ip":"17.58.0.1"},"#,
+        r#"{"email":"ana@acme.io","timestamp":1772446200,"event":"click","category":"q1-launch","sg_event_id":"Y2xpY2stYW5h","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","url":"https://acme-saas.example/pricing?utm_source=email","url_offset":{"index":0,"type":"html"},"useragent":"Mozilla/5.0","ip":"203.0.113.9"},"#,
+        r#"{"email":"ana@acme.io","timestamp":1772446800,"event":"unsubscribe","category":"q1-launch","sg_event_id":"dW5zdWItYW5h","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","useragent":"Mozilla/5.0","ip":"203.0.113.9"}]"#,
+    )
+    .as_bytes()
+    .to_vec();
+    body.extend_from_slice(b"\r\n");
+    body
+}
+
+#[tokio::test]
+async fn a_signed_sendgrid_batch_is_scored_and_its_redelivery_changes_nothing() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = sendgrid_batch();
+    let req = sendgrid_request(&sendgrid_key(), now().timestamp() - 30, &body);
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Both opens, the click and the unsubscribe are applied; the delivery receipt is not.
+    assert_eq!(counts(&r), (Some(4), Some(0), Some(1)), "{}", r.body);
+    assert_eq!(ignored_indexes(&r), [0], "{}", r.body);
+    assert!(
+        r.body["ignored"][0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("delivered"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["transitions"], Value::Array(vec![]));
+    // Human open 1 + machine open 0 (not scored by default) + click 4 + unsubscribe -25.
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(-20));
+    let (id, state, version) = lead(&store, Alias::new("email", "ana@acme.io")).await;
+    assert_eq!(
+        id, "email:ana@acme.io",
+        "the mixed-case email is the same lead"
+    );
+    assert!(
+        state.seen.contains("sendgrid:b3Blbi1tYWNoaW5lLWFuYQ=="),
+        "the machine open is recorded as seen"
+    );
+    assert_eq!(state.seen.len(), 4);
+
+    // SendGrid retries a delivery it thinks failed: same bytes, same signature.
+    let r = handle(&cfg, &store, &req, now() + TimeDelta::seconds(60)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(counts(&r), (Some(0), Some(4), Some(1)), "{}", r.body);
+    assert_eq!(ignored_indexes(&r), [0]);
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(-20));
+    let (_, _, after) = lead(&store, Alias::new("email", "ana@acme.io")).await;
+    assert_eq!(version, after, "a redelivery writes nothing");
+}
+
+/// The sources crate's real-format SendGrid fixture (every event type, CRLF-terminated),
+/// signed and posted as is.
+#[tokio::test]
+async fn the_real_format_sendgrid_fixture_is_routed_per_recipient() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    assert!(SENDGRID_FIXTURE.ends_with(b"]\r\n"));
+    let req = sendgrid_request(&sendgrid_key(), now().timestamp(), SENDGRID_FIXTURE);
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Applied: ana's open and click, bo's machine open, cy's group unsubscribe, dee's spam
+    // report, ed's bounce. Ignored: processed, delivered, a blocked bounce, deferred.
+    assert_eq!(counts(&r), (Some(6), Some(0), Some(5)), "{}", r.body);
+    assert_eq!(ignored_indexes(&r), [0, 1, 8, 9], "{}", r.body);
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(5));
+    assert_eq!(score(&store, "bo@gmail.com").await, Points::ZERO);
+    assert_eq!(score(&store, "cy@initech.com").await, Points::whole(-25));
+    assert_eq!(score(&store, "dee@umbrella.com").await, Points::ZERO);
+    assert_eq!(score(&store, "ed@nowhere-corp.com").await, Points::ZERO);
+    assert!(
+        !exists(&store, Alias::new("email", "fay@bigbank.com")).await,
+        "a blocked bounce creates no lead"
+    );
+}
+
+#[tokio::test]
+async fn sendgrid_refuses_tampered_stale_and_foreign_signatures() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let body = sendgrid_batch();
+    let key = sendgrid_key();
+    let ts = now().timestamp() - 30;
+
+    // The body changed after signing: the click now points elsewhere.
+    let mut tampered = sendgrid_request(&key, ts, &body);
+    let at = tampered
+        .body
+        .windows(7)
+        .position(|w| w == b"pricing")
+        .expect("the click url");
+    tampered.body[at..at + 7].copy_from_slice(b"careers");
+    // Re-serialized JSON (the trailing CRLF lost) is not what was signed either.
+    let mut trimmed = sendgrid_request(&key, ts, &body);
+    trimmed.body.truncate(trimmed.body.len() - 2);
+    // A timestamp header changed after signing.
+    let mut retimed = sendgrid_request(&key, ts, &body);
+    retimed.headers.insert(
+        "x-twilio-email-event-webhook-timestamp".into(),
+        (ts + 1).to_string(),
+    );
+    // Validly signed, by a key other than the configured one.
+    let other = SigningKey::from_slice(&[8u8; 32]).unwrap();
+    let foreign = sendgrid_request(&other, ts, &body);
+    for (name, req) in [
+        ("tampered body", tampered),
+        ("trailing CRLF dropped", trimmed),
+        ("timestamp changed", retimed),
+        ("other key", foreign),
+    ] {
+        let r = handle(&cfg, &store, &req, now()).await;
+        assert_eq!((r.status, error_of(&r)), (401, "unauthorized"), "{name}");
+        assert_eq!(message_of(&r), "signature does not match", "{name}");
+    }
+
+    // Correctly signed, but older or newer than the 300 s window.
+    for (name, sent, age) in [
+        ("stale", now().timestamp() - 301, 301),
+        ("from the future", now().timestamp() + 301, -301),
+    ] {
+        let r = handle(&cfg, &store, &sendgrid_request(&key, sent, &body), now()).await;
+        assert_eq!((r.status, error_of(&r)), (401, "unauthorized"), "{name}");
+        assert_eq!(
+            message_of(&r),
+            format!("timestamp is {age} s away from now (at most 300 s allowed)"),
+            "{name}"
+        );
+    }
+
+    // No signature headers at all.
+    let r = handle(
+        &cfg,
+        &store,
+        &request(
+            "/webhooks/sendgrid",
+            &[("content-type", "application/json")],
+            &body,
+        ),
+        now(),
+    )
+    .await;
+    assert_eq!((r.status, error_of(&r)), (401, "unauthorized"));
+    assert_eq!(
+        message_of(&r),
+        "missing header X-Twilio-Email-Event-Webhook-Signature"
+    );
+
+    assert!(
+        !exists(&store, Alias::new("email", "ana@acme.io")).await,
+        "nothing refused was stored"
+    );
+
+    // The window's edge is inclusive: exactly 300 s old still verifies.
+    let r = handle(
+        &cfg,
+        &store,
+        &sendgrid_request(&key, now().timestamp() - 300, &body),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(score(&store, "ana@acme.io").await, Points::whole(-20));
+}
+
+#[tokio::test]
+async fn a_marketo_json_template_payload_scores_and_identifies_the_lead() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let req = marketo_request("application/json", Some(MARKETO_TOKEN), MARKETO_JSON);
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The page view, and the identify event carrying the lead tokens.
+    assert_eq!(counts(&r), (Some(2), Some(0), Some(1)), "{}", r.body);
+    assert_eq!(ignored_indexes(&r), Vec::<u64>::new());
+    // Page view 1 + fit "Director of IT" 10.
+    assert_eq!(
+        score(&store, "gus.ortiz@hooli.com").await,
+        Points::whole(11)
+    );
+    let (id, state, version) = lead(&store, Alias::new("marketo", "318224")).await;
+    assert_eq!(
+        id, "marketo:318224",
+        "the Marketo lead id and the email are one lead"
+    );
+    assert_eq!(state.scores.fit, Points::whole(10));
+    assert_eq!(state.scores.activity, Points::whole(1));
+    let attr = |k: &str| state.attributes.get(k).cloned();
+    assert_eq!(attr("email"), text("gus.ortiz@hooli.com"));
+    assert_eq!(attr("job_title"), text("Director of IT"));
+    assert_eq!(attr("first_name"), text("Gus"));
+    assert_eq!(attr("last_name"), text("Ortiz"));
+    assert_eq!(attr("company"), text("Hooli"));
+    assert_eq!(attr("company_domain"), text("hooli.com"));
+    assert_eq!(attr("company_size"), text("1200"));
+    assert_eq!(
+        attr("annual_revenue"),
+        Some(AttrValue::Number(250_000_000.0))
+    );
+    assert_eq!(attr("country"), text("United States"));
+    // Unfilled tokens and blanks are absent, and unknown fields are not attributes.
+    for absent in ["industry", "lead_source", "phone", "campaign"] {
+        assert_eq!(attr(absent), None, "{absent}");
+    }
+    assert!(state.seen.contains("marketo:visit_webpage:88451201"));
+    assert!(state
+        .seen
+        .contains("marketo:visit_webpage:88451201:identify"));
+
+    // Marketo retries: duplicates only, nothing written.
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(counts(&r), (Some(0), Some(2), Some(1)), "{}", r.body);
+    assert_eq!(
+        score(&store, "gus.ortiz@hooli.com").await,
+        Points::whole(11)
+    );
+    let (_, _, after) = lead(&store, Alias::new("marketo", "318224")).await;
+    assert_eq!(version, after);
+}
+
+/// Marketo labels a JSON template body form-encoded unless the admin adds a Content-Type
+/// header: the body is still read as JSON.
+#[tokio::test]
+async fn a_marketo_json_body_labelled_form_encoded_is_read_as_json() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let req = marketo_request(
+        "application/x-www-form-urlencoded; charset=UTF-8",
+        Some(MARKETO_TOKEN),
+        MARKETO_JSON,
+    );
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(counts(&r), (Some(2), Some(0), Some(1)), "{}", r.body);
+    assert_eq!(
+        score(&store, "gus.ortiz@hooli.com").await,
+        Points::whole(11)
+    );
+}
+
+#[tokio::test]
+async fn a_marketo_form_encoded_payload_scores_and_identifies_the_lead() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let req = marketo_request(
+        "application/x-www-form-urlencoded",
+        Some(MARKETO_TOKEN),
+        MARKETO_FORM,
+    );
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(counts(&r), (Some(2), Some(0), Some(1)), "{}", r.body);
+    // Form submit 5 + fit "Head of Data" 10.
+    assert_eq!(score(&store, "ines@initrode.com").await, Points::whole(15));
+    let (id, state, _) = lead(&store, Alias::new("marketo", "318225")).await;
+    assert_eq!(id, "marketo:318225");
+    let attr = |k: &str| state.attributes.get(k).cloned();
+    assert_eq!(attr("email"), text("ines@initrode.com"));
+    assert_eq!(attr("job_title"), text("Head of Data"));
+    assert_eq!(attr("first_name"), text("Inès"));
+    assert_eq!(attr("custom.preferred_language"), text("fr"));
+    assert_eq!(attr("company"), None, "an unfilled token is absent");
+    assert!(state.seen.contains("marketo:fill_out_form:88451302"));
+    // 10:20 at +01:00.
+    assert_eq!(
+        state.history[0].at,
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 20, 0).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn marketo_refuses_a_wrong_or_missing_token_and_other_content_types() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let r = handle(
+        &cfg,
+        &store,
+        &marketo_request("application/json", Some("not-the-token"), MARKETO_JSON),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error_of(&r)),
+        (401, "unauthorized"),
+        "{}",
+        r.body
+    );
+    assert_eq!(message_of(&r), "signature does not match");
+
+    let r = handle(
+        &cfg,
+        &store,
+        &marketo_request("application/json", None, MARKETO_JSON),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error_of(&r)),
+        (401, "unauthorized"),
+        "{}",
+        r.body
+    );
+    assert_eq!(message_of(&r), "missing header X-Leadscore-Token");
+
+    // The right token does not make XML acceptable.
+    let xml = b"<lead><id>318224</id><activity>visit_webpage</activity></lead>";
+    let r = handle(
+        &cfg,
+        &store,
+        &marketo_request("text/xml", Some(MARKETO_TOKEN), xml),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error_of(&r)),
+        (415, "unsupported_media_type"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        message_of(&r),
+        "content type `text/xml` is not accepted here \
+         (send application/json or application/x-www-form-urlencoded)"
+    );
+
+    for alias in [
+        Alias::new("marketo", "318224"),
+        Alias::new("email", "gus.ortiz@hooli.com"),
+    ] {
+        assert!(!exists(&store, alias).await, "nothing refused was stored");
+    }
+}
+
+/// A SendGrid recipient and a Marketo lead with the same email address are one lead, in
+/// either order of arrival.
+#[tokio::test]
+async fn sendgrid_and_marketo_meet_on_the_email_address() {
+    let click = || {
+        let mut body = br#"[{"email":"gus.ortiz@hooli.com","timestamp":1772445000,"event":"click","sg_event_id":"c-1","sg_message_id":"abc.def","url":"https://acme-saas.example/docs"}]"#.to_vec();
+        body.extend_from_slice(b"\r\n");
+        sendgrid_request(&sendgrid_key(), now().timestamp(), &body)
+    };
+    let marketo = marketo_request("application/json", Some(MARKETO_TOKEN), MARKETO_JSON);
+    for sendgrid_first in [true, false] {
+        let (cfg, store) = (config(), MemoryStore::new());
+        let order = if sendgrid_first {
+            [click(), marketo.clone()]
+        } else {
+            [marketo.clone(), click()]
+        };
+        for req in &order {
+            let r = handle(&cfg, &store, req, now()).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        // Click 4 + page view 1 + fit 10.
+        assert_eq!(
+            score(&store, "gus.ortiz@hooli.com").await,
+            Points::whole(15),
+            "sendgrid first: {sendgrid_first}"
+        );
+        let (by_email, _, _) = lead(&store, Alias::new("email", "gus.ortiz@hooli.com")).await;
+        let (by_marketo, _, _) = lead(&store, Alias::new("marketo", "318224")).await;
+        assert_eq!(by_email, by_marketo, "sendgrid first: {sendgrid_first}");
+    }
+}
