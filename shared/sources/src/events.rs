@@ -40,26 +40,8 @@ use util::{account_from_email, kind_of, parse_json, Obj};
 /// The longest `id` accepted: ids are stored for deduplication on every lead.
 const MAX_ID_LEN: usize = 256;
 
-/// Attribute names that `traits` may use besides `custom.<name>` (`docs/model.md`).
-pub const KNOWN_ATTRIBUTES: [&str; 17] = [
-    "email",
-    "email_domain",
-    "first_name",
-    "last_name",
-    "job_title",
-    "seniority",
-    "role",
-    "industry",
-    "company",
-    "company_domain",
-    "company_size",
-    "annual_revenue",
-    "country",
-    "state",
-    "city",
-    "phone",
-    "lead_source",
-];
+/// Attribute names that `traits` may use besides `custom.<name>`: the model's own list.
+pub use leadscore_domain::model::KNOWN_ATTRIBUTES;
 
 const EXPECTED_BODY: &str = "expected an event object, an array of events or {\"events\": [...]}";
 
@@ -281,6 +263,20 @@ pub(crate) mod util {
     }
 
     /// The JSON type of a value, for "expected X, found Y" messages.
+    /// The body as a JSON array of events, or a field error at `$` naming what was found.
+    pub(crate) fn expect_array<'a>(
+        value: &'a Value,
+        what: &str,
+    ) -> Result<&'a Vec<Value>, SourceError> {
+        match value {
+            Value::Array(list) => Ok(list),
+            other => Err(SourceError::field(
+                "$",
+                format!("expected a JSON array of {what}, found {}", kind_of(other)),
+            )),
+        }
+    }
+
     pub(crate) fn kind_of(v: &Value) -> &'static str {
         match v {
             Value::Null => "null",

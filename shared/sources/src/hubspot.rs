@@ -43,7 +43,7 @@
 //! repeated id. Items come out in `occurredAt` order (ties keep body order) because HubSpot
 //! sends them out of order and an erase or merge must follow the events before it.
 
-use crate::events::util::{domain_of, kind_of, parse_json, scalar, Obj};
+use crate::events::util::{domain_of, expect_array, kind_of, parse_json, scalar, Obj};
 use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
 use chrono::{DateTime, Utc};
 use leadscore_domain::{AttrValue, Event, EventKind, FeedbackOutcome};
@@ -56,15 +56,7 @@ pub const SYSTEM: &str = "hubspot";
 /// Parses a HubSpot webhook body (see the module doc).
 pub fn parse(body: &[u8]) -> Result<Parsed, SourceError> {
     let value = parse_json(body)?;
-    let Value::Array(list) = &value else {
-        return Err(SourceError::field(
-            "$",
-            format!(
-                "expected a JSON array of HubSpot events, found {}",
-                kind_of(&value)
-            ),
-        ));
-    };
+    let list = expect_array(&value, "HubSpot events")?;
     let mut parsed = Parsed::default();
     let mut items: Vec<(DateTime<Utc>, usize, Inbound)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();

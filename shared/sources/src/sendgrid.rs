@@ -22,7 +22,9 @@
 //! properties, so rules can filter on them. The account is the email's domain unless it is a
 //! consumer mail provider.
 
-use crate::events::util::{account_from_email, kind_of, looks_like_email, parse_json, scalar, Obj};
+use crate::events::util::{
+    account_from_email, expect_array, kind_of, looks_like_email, parse_json, scalar, Obj,
+};
 use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
 use chrono::DateTime;
 use leadscore_domain::{AttrValue, Event, EventKind};
@@ -72,15 +74,7 @@ const STANDARD_FIELDS: &[&str] = &[
 /// Parses a SendGrid event webhook body (see the module doc).
 pub fn parse(body: &[u8]) -> Result<Parsed, SourceError> {
     let value = parse_json(body)?;
-    let Value::Array(list) = &value else {
-        return Err(SourceError::field(
-            "$",
-            format!(
-                "expected a JSON array of SendGrid events, found {}",
-                kind_of(&value)
-            ),
-        ));
-    };
+    let list = expect_array(&value, "SendGrid events")?;
     let mut parsed = Parsed::default();
     for (i, v) in list.iter().enumerate() {
         let o = Obj::new(v, format!("[{i}]"))?;
