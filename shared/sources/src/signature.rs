@@ -65,27 +65,31 @@ impl<T: Headers + ?Sized> Headers for &T {
     }
 }
 
+/// A map's lookup: the name as given, then lower-cased (API Gateway's form), then a scan
+/// that ignores case.
+fn map_header<'a, I>(
+    get: impl Fn(&str) -> Option<&'a String>,
+    all: I,
+    name: &str,
+) -> Option<&'a str>
+where
+    I: Iterator<Item = (&'a String, &'a String)>,
+{
+    match get(name).or_else(|| get(&name.to_ascii_lowercase())) {
+        Some(v) => Some(v.as_str()),
+        None => scan(all, name),
+    }
+}
+
 impl<S: BuildHasher> Headers for HashMap<String, String, S> {
     fn header(&self, name: &str) -> Option<&str> {
-        if let Some(v) = self
-            .get(name)
-            .or_else(|| self.get(&name.to_ascii_lowercase()))
-        {
-            return Some(v.as_str());
-        }
-        scan(self.iter(), name)
+        map_header(|k| self.get(k), self.iter(), name)
     }
 }
 
 impl Headers for BTreeMap<String, String> {
     fn header(&self, name: &str) -> Option<&str> {
-        if let Some(v) = self
-            .get(name)
-            .or_else(|| self.get(&name.to_ascii_lowercase()))
-        {
-            return Some(v.as_str());
-        }
-        scan(self.iter(), name)
+        map_header(|k| self.get(k), self.iter(), name)
     }
 }
 
