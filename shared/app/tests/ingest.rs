@@ -2,16 +2,18 @@
 //! store (in memory, and DynamoDB on moto for concurrency).
 
 use base64::Engine;
-use chrono::{DateTime, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use leadscore_app::config::IngestConfig;
-use leadscore_app::http::{Request, Response};
+use leadscore_app::http::Request;
 use leadscore_app::ingest::handle;
 use leadscore_domain::Points;
 use leadscore_store::testing::Moto;
 use leadscore_store::{Alias, DynamoStore, LeadStore, MemoryStore};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+
+mod common;
+use common::{error_of, now, request, score};
 use std::sync::Arc;
 
 const EVENTS_SECRET: &str = "events-secret";
@@ -52,10 +54,6 @@ fn config() -> IngestConfig {
         .expect("valid config")
 }
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
-}
-
 fn hmac_hex(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
@@ -64,19 +62,6 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn request(path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
-    Request {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-            .collect(),
-        body: body.to_vec(),
-    }
 }
 
 fn signed_events(body: &Value) -> Request {
@@ -95,23 +80,6 @@ fn signed_events(body: &Value) -> Request {
 fn tick(id: &str, email: &str, second: u32) -> Value {
     json!({"id": id, "type": "custom", "name": "tick", "email": email,
            "timestamp": format!("2026-03-02T10:00:{second:02}Z")})
-}
-
-async fn score<S: LeadStore>(store: &S, email: &str) -> Points {
-    let ids = store.resolve(&[Alias::new("email", email)]).await.unwrap();
-    let id = ids[0].clone().expect("lead exists");
-    store
-        .load(&id)
-        .await
-        .unwrap()
-        .expect("stored")
-        .state
-        .scores
-        .total
-}
-
-fn error_of(r: &Response) -> &str {
-    r.body["error"].as_str().unwrap_or("")
 }
 
 #[tokio::test]
@@ -307,24 +275,8 @@ async fn hubspot_v3_contacts_and_emails_resolve_to_one_lead() {
          "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 501,
          "propertyName": "jobtitle", "propertyValue": "VP Marketing", "changeSource": "CRM"}
     ]);
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let ts = now().timestamp_millis().to_string();
-    let uri = format!("{BASE}/webhooks/hubspot");
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).unwrap();
-    mac.update(format!("POST{uri}").as_bytes());
-    mac.update(&bytes);
-    mac.update(ts.as_bytes());
-    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     // API Gateway may add a stage prefix to the path: routing and signing do not care.
-    let req = request(
-        "/prod/webhooks/hubspot",
-        &[
-            ("content-type", "application/json"),
-            ("x-hubspot-signature-v3", &sig),
-            ("x-hubspot-request-timestamp", &ts),
-        ],
-        &bytes,
-    );
+    let req = hubspot_request("/prod/webhooks/hubspot", &body);
     let r = handle(&cfg, &store, &req, now()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["accepted"], 2);
@@ -390,7 +342,7 @@ async fn concurrent_deliveries_for_one_lead_lose_nothing_and_count_nothing_twice
     assert_eq!(s.seen.len(), 48);
 }
 
-fn hubspot_request(events: &Value) -> Request {
+fn hubspot_request(path: &str, events: &Value) -> Request {
     let bytes = serde_json::to_vec(events).unwrap();
     let ts = now().timestamp_millis().to_string();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).unwrap();
@@ -399,7 +351,7 @@ fn hubspot_request(events: &Value) -> Request {
     mac.update(ts.as_bytes());
     let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     request(
-        "/webhooks/hubspot",
+        path,
         &[
             ("content-type", "application/json"),
             ("x-hubspot-signature-v3", &sig),
@@ -433,7 +385,13 @@ async fn a_contact_with_a_known_email_joins_that_lead() {
         property_change(7, 777, "jobtitle", "VP Sales"),
         property_change(8, 777, "email", "fay@phi.io")
     ]);
-    let r = handle(&cfg, &store, &hubspot_request(&batch), now()).await;
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request("/webhooks/hubspot", &batch),
+        now(),
+    )
+    .await;
     assert_eq!(
         (r.status, r.body["leads"].as_u64()),
         (200, Some(1)),
@@ -475,7 +433,10 @@ async fn a_known_contact_keeps_its_events_when_its_email_belongs_to_another_lead
     let r = handle(
         &cfg,
         &store,
-        &hubspot_request(&json!([property_change(1, 888, "jobtitle", "VP Ops")])),
+        &hubspot_request(
+            "/webhooks/hubspot",
+            &json!([property_change(1, 888, "jobtitle", "VP Ops")]),
+        ),
         now(),
     )
     .await;
@@ -491,7 +452,10 @@ async fn a_known_contact_keeps_its_events_when_its_email_belongs_to_another_lead
     let r = handle(
         &cfg,
         &store,
-        &hubspot_request(&json!([property_change(2, 888, "email", "gus@chi.io")])),
+        &hubspot_request(
+            "/webhooks/hubspot",
+            &json!([property_change(2, 888, "email", "gus@chi.io")]),
+        ),
         now(),
     )
     .await;

@@ -4,16 +4,19 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use leadscore_app::config::IngestConfig;
 use leadscore_app::http::{Request, Response};
 use leadscore_app::ingest::handle;
-use leadscore_domain::{AttrValue, LeadState, Points};
+use leadscore_domain::{AttrValue, Points};
 use leadscore_store::{Alias, LeadStore, MemoryStore};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::EncodePublicKey;
 use serde_json::Value;
+
+mod common;
+use common::{error_of, lead, now, request, score};
 use std::collections::HashMap;
 
 const MARKETO_TOKEN: &str = "marketo-shared-token";
@@ -85,23 +88,6 @@ fn config() -> IngestConfig {
         .expect("valid config")
 }
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
-}
-
-fn request(path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
-    Request {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-            .collect(),
-        body: body.to_vec(),
-    }
-}
-
 /// A SendGrid delivery: `key` signs `timestamp + body` (ECDSA P-256, SHA-256), the signature
 /// travels as base64 DER.
 fn sendgrid_request(key: &SigningKey, timestamp: i64, body: &[u8]) -> Request {
@@ -129,28 +115,8 @@ fn marketo_request(content_type: &str, token: Option<&str>, body: &[u8]) -> Requ
     request("/webhooks/marketo", &headers, body)
 }
 
-/// The stored state of the lead an alias (`email:...`, `marketo:...`) points to.
-async fn lead<S: LeadStore>(store: &S, alias: Alias) -> (String, LeadState, u64) {
-    let ids = store.resolve(std::slice::from_ref(&alias)).await.unwrap();
-    let id = ids[0]
-        .clone()
-        .unwrap_or_else(|| panic!("{} resolves", alias.0));
-    let stored = store.load(&id).await.unwrap().expect("stored");
-    (id, stored.state, stored.version)
-}
-
-async fn score<S: LeadStore>(store: &S, email: &str) -> Points {
-    let (_, state, _) = lead(store, Alias::new("email", email)).await;
-    assert_eq!(state.ledger_total(), state.scores.total, "ledger agrees");
-    state.scores.total
-}
-
 async fn exists<S: LeadStore>(store: &S, alias: Alias) -> bool {
     store.resolve(&[alias]).await.unwrap()[0].is_some()
-}
-
-fn error_of(r: &Response) -> &str {
-    r.body["error"].as_str().unwrap_or("")
 }
 
 fn message_of(r: &Response) -> &str {
