@@ -193,18 +193,12 @@ impl DynamoStore {
 
 /// The condition under which a lead may be written, and its values. Attribute names go
 /// through placeholders (`#version`, `#lead`): DynamoDB reserves many words, `lead` among them.
-fn version_condition(
-    expected: Option<u64>,
-) -> (&'static str, Option<HashMap<String, AttributeValue>>) {
+fn version_condition(expected: Option<u64>) -> (String, Option<(String, AttributeValue)>) {
     match expected {
-        // Every lead item has a version, so "no version" means "no lead".
-        None => ("attribute_not_exists(#version)", None),
+        None => ("attribute_not_exists(pk)".into(), None),
         Some(v) => (
-            "#version = :expected",
-            Some(HashMap::from([(
-                ":expected".into(),
-                AttributeValue::N(v.to_string()),
-            )])),
+            "#version = :expected".into(),
+            Some((":expected".into(), AttributeValue::N(v.to_string()))),
         ),
     }
 }
@@ -262,16 +256,19 @@ impl LeadStore for DynamoStore {
     ) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
         let item = self.lead_item(state, version)?;
-        let (condition, values) = version_condition(expected);
+        let (condition, value) = version_condition(expected);
         if aliases.is_empty() {
-            let put = self
+            let mut put = self
                 .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item))
-                .condition_expression(condition)
-                .expression_attribute_names("#version", "version")
-                .set_expression_attribute_values(values);
+                .condition_expression(condition);
+            if let Some((k, v)) = value {
+                put = put
+                    .expression_attribute_values(k, v)
+                    .expression_attribute_names("#version", "version");
+            }
             return match put.send().await {
                 Ok(_) => Ok(version),
                 Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
@@ -284,12 +281,15 @@ impl LeadStore for DynamoStore {
             };
         }
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
-        let lead_put = Put::builder()
+        let mut lead_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(condition)
-            .expression_attribute_names("#version", "version")
-            .set_expression_attribute_values(values);
+            .condition_expression(condition);
+        if let Some((k, v)) = value {
+            lead_put = lead_put
+                .expression_attribute_values(k, v)
+                .expression_attribute_names("#version", "version");
+        }
         let mut tx = self.client.transact_write_items().transact_items(
             TransactWriteItem::builder()
                 .put(lead_put.build().map_err(build)?)
