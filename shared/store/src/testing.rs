@@ -38,8 +38,19 @@ impl Moto {
             .map(|a| a.port())
             .expect("a free loopback port");
         let bin = moto_binary();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Serve one request at a time (see moto_serial.py) when the venv's python is there.
+        let python = bin.with_file_name("python");
+        let serial = concat!(env!("CARGO_MANIFEST_DIR"), "/moto_serial.py");
+        let mut command = if python.exists() {
+            let mut c = Command::new(&python);
+            c.args([serial, "127.0.0.1", &port.to_string()]);
+            c
+        } else {
+            let mut c = Command::new(&bin);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            c
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
