@@ -5,7 +5,7 @@ use crate::points::Points;
 use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,4 +147,113 @@ pub fn explain(ledger: &[LedgerEntry], n: usize) -> Vec<Contributor> {
     });
     out.truncate(n);
     out
+}
+
+/// A lead's ledger as the engine holds it: the entries appended since the lead was loaded,
+/// after `base` entries that live in the store (one item per save, with a TTL; see
+/// `docs/storage.md`). In a pure run (replay, tests) `base` is 0 and every entry is here.
+///
+/// Serialized as its summary only (`{"len": n, "products": {...}}`): the entries are stored
+/// apart, so the lead's own item does not grow with its history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ledger {
+    base: u64,
+    entries: Vec<LedgerEntry>,
+    /// The product each rule's entries were tagged with (`kind:id` -> product), so a rule
+    /// that leaves the model takes its points off the right product without the old entries.
+    products: BTreeMap<Name, Name>,
+}
+
+impl Ledger {
+    /// Entries ever appended, including those stored apart.
+    pub fn len_total(&self) -> u64 {
+        self.base + self.entries.len() as u64
+    }
+
+    /// Entries stored apart, before the first one held here.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Appends an entry, numbering it.
+    pub(crate) fn push(&mut self, mut e: LedgerEntry) -> &LedgerEntry {
+        e.seq = self.len_total();
+        if let Some(p) = &e.product {
+            let (kind, id) = e.subject();
+            let mut key = Name::new(kind);
+            key.push(':');
+            key.push_str(id);
+            if self.products.get(&key) != Some(p) {
+                self.products.insert(key, p.clone());
+            }
+        }
+        self.entries.push(e);
+        let last = self.entries.len() - 1;
+        &self.entries[last]
+    }
+
+    /// The product the entries of `kind:id` were last tagged with.
+    pub(crate) fn product_of(&self, kind: &str, id: &str) -> Option<Name> {
+        let mut key = Name::new(kind);
+        key.push(':');
+        key.push_str(id);
+        self.products.get(&key).cloned()
+    }
+
+    /// Moves the held entries out (to be stored), keeping the count: what a store does on
+    /// save.
+    pub fn take_new(&mut self) -> Vec<LedgerEntry> {
+        self.base += self.entries.len() as u64;
+        std::mem::take(&mut self.entries)
+    }
+}
+
+impl std::ops::Deref for Ledger {
+    type Target = [LedgerEntry];
+    fn deref(&self) -> &[LedgerEntry] {
+        &self.entries
+    }
+}
+
+impl<'a> IntoIterator for &'a Ledger {
+    type Item = &'a LedgerEntry;
+    type IntoIter = std::slice::Iter<'a, LedgerEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+#[derive(Deserialize)]
+struct LedgerSummary {
+    len: u64,
+    #[serde(default)]
+    products: BTreeMap<Name, Name>,
+}
+
+#[derive(Serialize)]
+struct LedgerSummaryRef<'a> {
+    len: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    products: &'a BTreeMap<Name, Name>,
+}
+
+impl Serialize for Ledger {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LedgerSummaryRef {
+            len: self.len_total(),
+            products: &self.products,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ledger {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let LedgerSummary { len, products } = LedgerSummary::deserialize(d)?;
+        Ok(Ledger {
+            base: len,
+            entries: Vec::new(),
+            products,
+        })
+    }
 }

@@ -19,7 +19,7 @@ pub mod replay;
 pub use engine::{apply, decay, LeadState, Outcome};
 pub use event::{AttrValue, Attributes, Event, EventKind, FeedbackOutcome};
 pub use grade::Grade;
-pub use ledger::{explain, Cause, Contributor, Dimension, LedgerEntry, Source};
+pub use ledger::{explain, Cause, Contributor, Dimension, Ledger, LedgerEntry, Source};
 pub use lifecycle::{Reason, Stage, Transition};
 pub use model::{Model, ModelError, ModelErrors};
 pub use points::Points;

@@ -1683,6 +1683,63 @@ points = 7
 }
 
 #[test]
+fn a_stored_lead_keeps_its_ledger_count_and_product_tags_without_the_entries() {
+    let before = model_with(
+        r#"
+[[activity]]
+id = "trial"
+kind = "trial_started"
+points = 40
+product = "alpha"
+
+[[activity]]
+id = "form"
+kind = "form_submit"
+points = 7
+"#,
+    );
+    let after = model_with(
+        r#"
+[[activity]]
+id = "form"
+kind = "form_submit"
+points = 7
+"#,
+    );
+    let mut s = lead_with(&before, &[ev("t1", at(0, 9), EventKind::TrialStarted)]);
+    // What a store does: the entries go to their own items, the state keeps the summary.
+    let stored_entries = s.ledger.take_new();
+    assert_eq!(stored_entries.len(), 1);
+    let json = serde_json::to_string(&s).expect("state serializes");
+    assert!(
+        !json.contains("\"recorded_at\""),
+        "no entries in the state: {json}"
+    );
+    let mut s: LeadState = serde_json::from_str(&json).expect("state parses");
+    assert_eq!((s.ledger.base(), s.ledger.len()), (1, 0));
+    run(&after, &mut s, &[form("f0", at(0, 7))], rec(1));
+    // Numbering continues after the stored entries, and the withdrawal is tagged like the
+    // award it takes back, although that award is no longer held.
+    let seqs: Vec<u64> = s.ledger.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2]);
+    let trial = s
+        .ledger
+        .iter()
+        .find(|e| e.cause == Cause::Withdrawn)
+        .expect("trial withdrawn");
+    assert_eq!(
+        (trial.points, trial.product.as_deref()),
+        (p(-40), Some("alpha"))
+    );
+    assert_eq!(
+        stored_entries[0].points + s.ledger_total(),
+        s.scores.total,
+        "stored + held entries sum to the score"
+    );
+    assert_eq!(s.scores.products.get("alpha"), None);
+}
+
+#[test]
 fn non_buyer_titles_need_whole_words() {
     let m = model_with(
         r#"

@@ -2,7 +2,7 @@
 //! diff against what the ledger already holds, so the ledger stays append-only.
 
 use super::state::{post, LeadState};
-use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
+use crate::ledger::{Cause, Dimension, Ledger, LedgerEntry, Source};
 use crate::model::matching::attribute;
 use crate::model::{ActivityRule, Lifetime, Model, MAX_CAPS};
 use crate::points::Points;
@@ -228,12 +228,8 @@ pub(crate) fn lifetimes(model: &Model, state: &mut LeadState, day: NaiveDate, no
 }
 
 /// The product a rule's entries were tagged with, for a rule that has left the model.
-fn former_product(ledger: &[LedgerEntry], kind: &str, rule: &str) -> Option<Name> {
-    ledger
-        .iter()
-        .rev()
-        .find(|e| e.subject() == (kind, rule))
-        .and_then(|e| e.product.clone())
+fn former_product(ledger: &Ledger, kind: &str, rule: &str) -> Option<Name> {
+    ledger.product_of(kind, rule)
 }
 
 /// Re-evaluates every fit rule against the current attributes.

@@ -2,7 +2,7 @@
 
 use crate::event::Attributes;
 use crate::grade::Grade;
-use crate::ledger::{Dimension, LedgerEntry};
+use crate::ledger::{Dimension, Ledger, LedgerEntry};
 use crate::lifecycle::{Stage, Transition};
 use crate::model::Model;
 use crate::points::Points;
@@ -58,10 +58,8 @@ fn add(map: &mut BTreeMap<Name, Points>, product: &Name, points: Points) {
 
 /// Appends an entry and adds it to the scores: the one place both change, so the scores
 /// always equal the ledger's sums. Free-standing so callers can hold other fields mutably.
-pub(crate) fn post(ledger: &mut Vec<LedgerEntry>, scores: &mut Scores, mut e: LedgerEntry) {
-    e.seq = ledger.len() as u64;
-    scores.post(&e);
-    ledger.push(e);
+pub(crate) fn post(ledger: &mut Ledger, scores: &mut Scores, e: LedgerEntry) {
+    scores.post(ledger.push(e));
 }
 
 /// One activity rule an activity matched, and what it earns.
@@ -157,8 +155,9 @@ pub struct LeadState {
     pub last_engaged_at: Option<DateTime<Utc>>,
     /// Decay (and expiry, half-life) has been applied through this day.
     pub decayed_through: Option<NaiveDate>,
+    /// The entries appended since the state was loaded; the earlier ones are stored apart.
     #[serde(default)]
-    pub ledger: Vec<LedgerEntry>,
+    pub ledger: Ledger,
     #[serde(default)]
     pub transitions: Vec<Transition>,
     /// The model instance the cached rule indices point into.
@@ -178,7 +177,9 @@ impl LeadState {
         Grade::of(&model.grades, self.scores.fit, self.scores.activity)
     }
 
-    /// The sum of the whole ledger; equal to `scores.total` by construction.
+    /// The sum of the entries held. Equal to `scores.total` by construction when the whole
+    /// ledger is held (`ledger.base() == 0`: a new lead, a replay); a loaded lead holds
+    /// only what was appended since, and its stored entries are read from the store.
     pub fn ledger_total(&self) -> Points {
         self.ledger.iter().map(|e| e.points).sum()
     }
