@@ -35,7 +35,8 @@
 //! |---|---|
 //! | `visit_webpage` | `page_view` with `url` (required) |
 //! | `fill_out_form` | `form_submit`, target = `asset` (the form name) |
-//! | `click_link`, `click_email` | `email_click`, `url` = the link, target = `asset` |
+//! | `click_email` | `email_click`, `url` = the link, target = `asset` (the email name) |
+//! | `click_link` | `custom` named `click_link`: `url` and target = the link (required), property `asset` |
 //! | `open_email` | `email_open`, target = `asset` (the email name) |
 //! | `unsubscribe_email` | `email_unsubscribe` |
 //! | `email_bounced` | `email_bounce` |
@@ -46,6 +47,14 @@
 //! Activity names ignore case, and spaces or hyphens count as `_` (`Visit Webpage` works).
 //!
 //! Why these rules:
+//! - `click_link` is Marketo's "Click Link" (activity 3, trigger "Clicks Link on Web Page"): a
+//!   click on a link of a Marketo landing page or a Munchkin-tracked page, recorded with the
+//!   page's Webpage ID and Link ID and no email. "Click Email" (activity 11, "Clicks Link in
+//!   Email") is the email click. So a web link click is not `email_click`; nor is it a
+//!   `page_view`, because the page the link leads to, when tracked, records its own Visit Web
+//!   Page and would be scored twice. It becomes a `custom` event named `click_link` (rules match
+//!   it with `event = "click_link"`), with the link as `url` and as `target` so rules can filter
+//!   it with a `target` glob (`url` filters apply to `page_view` and `email_click` only).
 //! - A token Marketo could not fill arrives literally (`{{lead.Job Title}}`), and an empty
 //!   field arrives as `""`: both count as absent, so they never overwrite what another source
 //!   (HubSpot, the website) said.
@@ -162,7 +171,8 @@ fn kind(activity: &str) -> Option<EventKind> {
     Some(match activity {
         "visit_webpage" | "visit_web_page" => EventKind::PageView,
         "fill_out_form" => EventKind::FormSubmit,
-        "click_link" | "click_email" => EventKind::EmailClick,
+        "click_email" => EventKind::EmailClick,
+        "click_link" => EventKind::Custom,
         "open_email" => EventKind::EmailOpen,
         "unsubscribe_email" => EventKind::EmailUnsubscribe,
         "email_bounced" => EventKind::EmailBounce,
@@ -242,17 +252,37 @@ fn one(o: &Obj<'_>) -> Result<Parsed, SourceError> {
     };
 
     let mut event = Event::new(id.clone(), at, kind);
-    event.target = o.opt_str("asset")?.map(|s| s.trim().to_owned());
-    match kind {
-        EventKind::PageView => {
+    let asset = o.opt_str("asset")?.map(|s| s.trim().to_owned());
+    match activity.as_str() {
+        "visit_webpage" | "visit_web_page" => {
             let url = o
                 .req_str("url")
                 .map_err(|_| o.err("url", "missing (visit_webpage needs the page URL)"))?;
             event.url = Some(url.trim().to_owned());
+            event.target = asset;
         }
-        EventKind::EmailClick => event.url = o.opt_str("url")?.map(|s| s.trim().to_owned()),
-        EventKind::Custom => event.name = Some("interesting_moment".into()),
-        _ => {}
+        "click_email" => {
+            event.url = o.opt_str("url")?.map(|s| s.trim().to_owned());
+            event.target = asset;
+        }
+        "click_link" => {
+            let url = o
+                .req_str("url")
+                .map_err(|_| o.err("url", "missing (click_link needs the link URL)"))?
+                .trim()
+                .to_owned();
+            event.name = Some("click_link".into());
+            event.url = Some(url.clone());
+            event.target = Some(url);
+            if let Some(a) = asset {
+                event.properties.insert("asset".into(), AttrValue::Text(a));
+            }
+        }
+        "interesting_moment" => {
+            event.name = Some("interesting_moment".into());
+            event.target = asset;
+        }
+        _ => event.target = asset,
     }
     if kind == EventKind::Identify {
         event.properties = with_email(attributes);

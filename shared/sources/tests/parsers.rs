@@ -610,7 +610,7 @@ fn marketo_form_fixture_parses_the_same_fields() {
 fn marketo_activities_map_to_kinds() {
     let cases = [
         ("click_email", EventKind::EmailClick),
-        ("Click Link", EventKind::EmailClick),
+        ("Click Email", EventKind::EmailClick),
         ("open_email", EventKind::EmailOpen),
         ("unsubscribe_email", EventKind::EmailUnsubscribe),
         ("email_bounced", EventKind::EmailBounce),
@@ -653,6 +653,54 @@ fn marketo_activities_map_to_kinds() {
     assert_eq!(
         p.ignored,
         ignored(&[(0, "unknown Marketo activity `send_email`")])
+    );
+}
+
+/// "Click Link" is a click on a link of a web page (Munchkin or a Marketo landing page), not an
+/// email click: a `custom` event named `click_link` whose link is its url and target.
+#[test]
+fn marketo_click_link_is_a_web_link_click_not_an_email_click() {
+    let body = br#"{"leadId":318224,"email":"gus.ortiz@hooli.com","activity":"Click Link","activityId":"88451999","occurredAt":"2026-03-02T10:06:00Z","url":" https://acme-saas.example/docs/api ","asset":"Docs nav"}"#;
+    let p = marketo::parse(body, "application/json").unwrap();
+    let lead = LeadRef {
+        email: Some("gus.ortiz@hooli.com".into()),
+        crm: Some(CrmRef {
+            system: "marketo",
+            id: "318224".into(),
+        }),
+    };
+    let mut want = Event::new(
+        "marketo:click_link:88451999",
+        t("2026-03-02T10:06:00Z"),
+        EventKind::Custom,
+    )
+    .with_url("https://acme-saas.example/docs/api")
+    .with_target("https://acme-saas.example/docs/api")
+    .with_property("asset", text("Docs nav"));
+    want.name = Some("click_link".into());
+    assert_items(&p, &[ev(lead, Some("hooli.com"), want)]);
+
+    // An email click keeps its kind, its link and its asset as target.
+    let body = br#"{"leadId":318224,"activity":"click_email","activityId":"7","occurredAt":"2026-03-02T10:06:00Z","url":"https://acme-saas.example/pricing","asset":"March newsletter"}"#;
+    let p = marketo::parse(body, "application/json").unwrap();
+    let Some(Inbound::Event { event, .. }) = p.items.first() else {
+        panic!("{p:?}");
+    };
+    assert_eq!(event.kind, EventKind::EmailClick);
+    assert_eq!(
+        event.url.as_deref(),
+        Some("https://acme-saas.example/pricing")
+    );
+    assert_eq!(event.target.as_deref(), Some("March newsletter"));
+
+    // A link click without its link says nothing a rule could use.
+    assert_field(
+        marketo::parse(
+            br#"{"leadId":1,"activity":"click_link","occurredAt":"2026-03-02 10:05:00","asset":"Docs nav"}"#,
+            "application/json",
+        ),
+        "url",
+        "link URL",
     );
 }
 
