@@ -3,30 +3,44 @@
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
 //! | lead | `L#<lead id>` | `S` | `state` (JSON), `version`, `stage`, `score` |
+//! | ledger | `L#<lead id>` | `E#<first seq, 10 digits>` | `entries` (JSON array), `expires_at` |
 //! | alias | `A#<kind>:<value>` | `A` | `lead` |
+//! | alias record | `L#<lead id>` | `A#<kind>:<value>` | (none: erasure finds the aliases here) |
 //!
-//! A save is one request: a conditional PutItem, or a TransactWriteItems when new aliases
-//! are written with the lead.
+//! A save is one request: a conditional PutItem, or a TransactWriteItems when ledger entries
+//! or new aliases are written with the lead.
 
 use crate::{Alias, LeadStore, StoreError, Stored};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
-    Put, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
+    KeysAndAttributes, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use leadscore_domain::LeadState;
+use leadscore_domain::{LeadState, LedgerEntry};
 use std::collections::HashMap;
 
 const PK: &str = "pk";
 const SK: &str = "sk";
 /// BatchGetItem's limit.
 const BATCH_GET_MAX: usize = 100;
+/// BatchWriteItem's limit.
+const BATCH_WRITE_MAX: usize = 25;
+/// Ledger entries per item: about 250 bytes each, so an item stays near 50 KB, far under
+/// DynamoDB's 400 KB.
+const LEDGER_CHUNK: usize = 200;
+/// TransactWriteItems' limit on actions.
+const TRANSACT_MAX: usize = 100;
+/// The attribute DynamoDB's TTL reads (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long ledger items are kept; `None`: for ever.
+    ledger_ttl: Option<chrono::Duration>,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -54,7 +68,16 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            ledger_ttl: None,
         }
+    }
+
+    /// Ledger items expire this long after their newest entry was recorded (DynamoDB's TTL
+    /// deletes them, typically within days of expiry). The lead keeps its scores: only the
+    /// old entries that explain them go.
+    pub fn with_ledger_ttl(mut self, ttl: Option<chrono::Duration>) -> Self {
+        self.ledger_ttl = ttl;
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -94,6 +117,19 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("CreateTable", e))?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(build)?,
+            )
+            .send()
+            .await
+            .map_err(|e| unavailable("UpdateTimeToLive", e))?;
         Ok(())
     }
 
@@ -189,6 +225,114 @@ impl DynamoStore {
         );
         Ok(item)
     }
+
+    /// The ledger items for the entries a state holds, `LEDGER_CHUNK` entries each, keyed by
+    /// the first entry's number (so writing the same entries again overwrites, never adds).
+    fn ledger_items(
+        &self,
+        state: &LeadState,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        state
+            .ledger
+            .chunks(LEDGER_CHUNK)
+            .map(|chunk| {
+                let json = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt {
+                    key: state.lead_id.clone(),
+                    problem: format!("cannot serialize ledger entries: {e}"),
+                })?;
+                let first = chunk.first().map_or(0, |e| e.seq);
+                let mut item = HashMap::from([
+                    (PK.into(), s(format!("L#{}", state.lead_id))),
+                    (SK.into(), s(format!("E#{first:010}"))),
+                    ("entries".into(), s(json)),
+                ]);
+                let newest = chunk.iter().map(|e| e.recorded_at).max();
+                if let (Some(ttl), Some(newest)) = (self.ledger_ttl, newest) {
+                    let at = newest.checked_add_signed(ttl).unwrap_or(newest);
+                    item.insert(
+                        TTL_ATTRIBUTE.into(),
+                        AttributeValue::N(at.timestamp().to_string()),
+                    );
+                }
+                Ok(item)
+            })
+            .collect()
+    }
+
+    /// Every item under a lead's partition (the lead and its ledger), keys only.
+    async fn lead_partition_keys(
+        &self,
+        lead_id: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(format!("L#{lead_id}")))
+                .projection_expression("pk, sk")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", e))?;
+            keys.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
+    /// Deletes items by key, 25 per BatchWriteItem, asking again for what comes back
+    /// unprocessed (a bounded number of times).
+    async fn delete_keys(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        for chunk in keys.chunks(BATCH_WRITE_MAX) {
+            let mut requests = chunk
+                .iter()
+                .map(|k| {
+                    Ok(WriteRequest::builder()
+                        .delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(k.clone()))
+                                .build()
+                                .map_err(build)?,
+                        )
+                        .build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for _ in 0..8 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchWriteItem", e))?;
+                requests = out
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "BatchWriteItem left deletes unprocessed".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The condition under which a lead may be written, and its values. Attribute names go
@@ -257,7 +401,8 @@ impl LeadStore for DynamoStore {
         let version = expected.map_or(1, |v| v + 1);
         let item = self.lead_item(state, version)?;
         let (condition, value) = version_condition(expected);
-        if aliases.is_empty() {
+        let ledger = self.ledger_items(state)?;
+        if aliases.is_empty() && ledger.is_empty() {
             let mut put = self
                 .client
                 .put_item()
@@ -298,6 +443,23 @@ impl LeadStore for DynamoStore {
         let mut unique: Vec<&Alias> = aliases.iter().collect();
         unique.sort();
         unique.dedup();
+        if 1 + ledger.len() + 2 * unique.len() > TRANSACT_MAX {
+            return Err(StoreError::Unavailable(format!(
+                "lead {}: {} ledger items and {} aliases exceed one transaction",
+                state.lead_id,
+                ledger.len(),
+                unique.len()
+            )));
+        }
+        for item in ledger {
+            // Guarded by the lead's version condition in the same transaction.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(build)?;
+            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
+        }
         for a in unique {
             let mut alias = alias_key(a);
             alias.insert("lead".into(), s(&state.lead_id));
@@ -310,6 +472,16 @@ impl LeadStore for DynamoStore {
                 .build()
                 .map_err(build)?;
             tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
+            // A record in the lead's partition, so erasure finds every alias of the lead.
+            let record = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(HashMap::from([
+                    (PK.into(), s(format!("L#{}", state.lead_id))),
+                    (SK.into(), s(format!("A#{}", a.0))),
+                ])))
+                .build()
+                .map_err(build)?;
+            tx = tx.transact_items(TransactWriteItem::builder().put(record).build());
         }
         match tx.send().await {
             Ok(_) => Ok(version),
@@ -330,15 +502,60 @@ impl LeadStore for DynamoStore {
         }
     }
 
+    async fn ledger(&self, lead_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut entries: Vec<LedgerEntry> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
+                .expression_attribute_values(":pk", s(format!("L#{lead_id}")))
+                .expression_attribute_values(":e", s("E#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", e))?;
+            for item in out.items() {
+                let sk = item.get(SK).and_then(|v| v.as_s().ok());
+                let corrupt = |problem: String| StoreError::Corrupt {
+                    key: format!("L#{lead_id}/{}", sk.map_or("?", |s| s.as_str())),
+                    problem,
+                };
+                let json = item
+                    .get("entries")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| corrupt("no `entries` string".into()))?;
+                let chunk: Vec<LedgerEntry> = serde_json::from_str(json)
+                    .map_err(|e| corrupt(format!("entries do not parse: {e}")))?;
+                entries.extend(chunk);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        // Items come in key order, which is `seq` order; sorting keeps that true whatever
+        // wrote them.
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+
     async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(lead_key(lead_id)))
-            .send()
-            .await
-            .map_err(|e| unavailable("DeleteItem", e))?;
-        for a in aliases {
+        // The lead, its ledger and its alias records share a partition: one query finds them.
+        let keys = self.lead_partition_keys(lead_id).await?;
+        let mut all: Vec<Alias> = keys
+            .iter()
+            .filter_map(|k| k.get(SK)?.as_s().ok()?.strip_prefix("A#"))
+            .map(|a| Alias(a.to_owned()))
+            .chain(aliases.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        // Aliases first: if this stops half-way, the partition still lists them for a retry.
+        for a in &all {
             // Only aliases that still point at this lead: another lead may own it by now.
             let out = self
                 .client
@@ -356,6 +573,6 @@ impl LeadStore for DynamoStore {
                 Err(e) => return Err(unavailable("DeleteItem", e)),
             }
         }
-        Ok(())
+        self.delete_keys(keys).await
     }
 }

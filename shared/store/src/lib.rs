@@ -13,11 +13,11 @@ mod memory;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use dynamo::DynamoStore;
+pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 
-use leadscore_domain::LeadState;
+use leadscore_domain::{LeadState, LedgerEntry};
 use std::future::Future;
 
 /// A name a lead is known by: `email:ana@x.io`, `hubspot:12345`, `marketo:987`.
@@ -30,7 +30,8 @@ impl Alias {
     }
 }
 
-/// A lead as stored: its state and the version the next save must name.
+/// A lead as stored: its state and the version the next save must name. The state holds no
+/// ledger entries (`state.ledger.base()` counts those stored); [`LeadStore::ledger`] reads them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stored {
     pub state: LeadState,
@@ -68,8 +69,9 @@ pub trait LeadStore: Send + Sync {
         }
     }
 
-    /// Writes the state and points `aliases` at it; returns the new version. An alias that
-    /// already points at another lead, or a version that moved, is a [`StoreError::Conflict`].
+    /// Writes the state, the ledger entries it holds (appended since it was loaded) and points
+    /// `aliases` at it, all or nothing; returns the new version. An alias that already points
+    /// at another lead, or a version that moved, is a [`StoreError::Conflict`].
     fn save(
         &self,
         state: &LeadState,
@@ -77,7 +79,16 @@ pub trait LeadStore: Send + Sync {
         aliases: &[Alias],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Deletes the lead and the given aliases (GDPR erasure). Erasing what is not there is fine.
+    /// The lead's stored ledger entries, in order. Entries past the store's retention (a TTL)
+    /// are gone: the first entry's `seq` says how many.
+    fn ledger(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
+
+    /// Deletes the lead, its ledger and every alias pointing at it (GDPR erasure), the given
+    /// `aliases` included even if the store has no record of them. Erasing what is not there
+    /// is fine; an alias now owned by another lead is left alone.
     fn erase(
         &self,
         lead_id: &str,

@@ -1,14 +1,16 @@
 //! An in-process store with the same semantics as the DynamoDB one.
 
 use crate::{Alias, LeadStore, StoreError, Stored};
-use leadscore_domain::LeadState;
-use std::collections::HashMap;
+use leadscore_domain::{LeadState, LedgerEntry};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 #[derive(Default)]
 struct Inner {
     leads: HashMap<String, Stored>,
     aliases: HashMap<Alias, String>,
+    /// Keyed by `seq`: saving the same entries again overwrites them, as in DynamoDB.
+    ledgers: HashMap<String, BTreeMap<u64, LedgerEntry>>,
 }
 
 #[derive(Default)]
@@ -68,24 +70,36 @@ impl LeadStore for MemoryStore {
         for a in aliases {
             inner.aliases.insert(a.clone(), state.lead_id.clone());
         }
-        inner.leads.insert(
-            state.lead_id.clone(),
-            Stored {
-                state: state.clone(),
-                version,
-            },
-        );
+        // Stored like the DynamoDB store does: the entries apart from the state.
+        let mut state = state.clone();
+        let entries = state.ledger.take_new();
+        inner
+            .ledgers
+            .entry(state.lead_id.clone())
+            .or_default()
+            .extend(entries.into_iter().map(|e| (e.seq, e)));
+        inner
+            .leads
+            .insert(state.lead_id.clone(), Stored { state, version });
         Ok(version)
     }
 
-    async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
+    async fn ledger(&self, lead_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        Ok(self
+            .lock()?
+            .ledgers
+            .get(lead_id)
+            .map(|l| l.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn erase(&self, lead_id: &str, _aliases: &[Alias]) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
         inner.leads.remove(lead_id);
-        for a in aliases {
-            if inner.aliases.get(a).is_some_and(|l| l == lead_id) {
-                inner.aliases.remove(a);
-            }
-        }
+        inner.ledgers.remove(lead_id);
+        // Every alias of the lead, named or not (the DynamoDB store finds them in the lead's
+        // partition); never another lead's.
+        inner.aliases.retain(|_, l| l != lead_id);
         Ok(())
     }
 }

@@ -26,6 +26,13 @@ fn scored(lead: &str, ids: &[&str]) -> LeadState {
     s
 }
 
+/// A state as a store gives it back: its ledger entries held apart.
+fn as_stored(s: &LeadState) -> LeadState {
+    let mut s = s.clone();
+    s.ledger.take_new();
+    s
+}
+
 fn alias(v: &str) -> Alias {
     Alias::new("email", v)
 }
@@ -36,13 +43,56 @@ async fn saves_loads_and_versions<S: LeadStore>(store: &S) {
     assert_eq!(store.save(&s, None, &[]).await.unwrap(), 1);
     let back = store.load("ana").await.unwrap().expect("saved");
     assert_eq!(back.version, 1);
-    assert_eq!(
-        back.state, s,
-        "the whole state round-trips, ledger included"
-    );
+    // The state round-trips; its ledger entries are stored apart, and it keeps their count.
+    let entries = s.ledger.to_vec();
+    assert_eq!(back.state, as_stored(&s), "the whole state round-trips");
+    assert_eq!((back.state.ledger.base(), back.state.ledger.len()), (2, 0));
+    assert_eq!(store.ledger("ana").await.unwrap(), entries);
     assert_eq!(back.state.scores.total, Points::whole(20));
-    // The next save names the version it read.
+    // The next save names the version it read; saving the same entries again adds none.
     assert_eq!(store.save(&s, Some(1), &[]).await.unwrap(), 2);
+    assert_eq!(store.ledger("ana").await.unwrap(), entries);
+}
+
+fn trial(id: &str, minute: u32) -> Event {
+    let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, minute % 60, 0).unwrap();
+    Event::new(id, at, EventKind::TrialStarted)
+}
+
+/// Entries appended after a load continue the numbering, and the stored ledger always sums
+/// to the score, however many entries one save carries.
+async fn the_ledger_accumulates_across_saves<S: LeadStore>(store: &S) {
+    assert!(store.ledger("hana").await.unwrap().is_empty());
+    let s = scored("hana", &["e1"]);
+    store.save(&s, None, &[]).await.unwrap();
+    let cur = store.load("hana").await.unwrap().expect("saved");
+    let mut state = cur.state;
+    // 450 entries in one save: more than one ledger item's worth.
+    let events: Vec<Event> = (0..450).map(|i| trial(&format!("b{i}"), i)).collect();
+    let at = Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap();
+    apply(&model(), &mut state, &events, at);
+    store
+        .save(&state, Some(cur.version), &[alias("hana@x.io")])
+        .await
+        .unwrap();
+    let ledger = store.ledger("hana").await.unwrap();
+    let seqs: Vec<u64> = ledger.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (0..451).collect::<Vec<u64>>());
+    let back = store.load("hana").await.unwrap().expect("saved");
+    assert_eq!(back.state.ledger.base(), 451);
+    assert_eq!(
+        ledger.iter().map(|e| e.points).sum::<Points>(),
+        back.state.scores.total
+    );
+    assert_eq!(back.state.scores.total, Points::whole(4510));
+    // A conflicting save writes no entries either.
+    let mut stale = back.state.clone();
+    apply(&model(), &mut stale, &[trial("late", 1)], at);
+    assert!(matches!(
+        store.save(&stale, Some(cur.version), &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.ledger("hana").await.unwrap().len(), 451);
 }
 
 async fn stale_writes_conflict<S: LeadStore>(store: &S) {
@@ -104,7 +154,10 @@ async fn aliases_resolve_and_are_owned<S: LeadStore>(store: &S) {
         .await
         .unwrap();
     assert_eq!(resolved, [Some("carla".into()), None]);
-    assert_eq!(stored.map(|s| (s.version, s.state)), Some((1, a.clone())));
+    assert_eq!(
+        stored.map(|s| (s.version, s.state)),
+        Some((1, as_stored(&a)))
+    );
     let (resolved, stored) = store.fetch("nobody", &[]).await.unwrap();
     assert!(resolved.is_empty() && stored.is_none());
     // Re-pointing an alias at another lead is a conflict, and the lead write does not happen.
@@ -132,11 +185,31 @@ async fn erase_removes_the_lead_and_only_its_aliases<S: LeadStore>(store: &S) {
     store.save(&e, None, &[alias("erin@x.io")]).await.unwrap();
     let f = scored("fred", &["e1"]);
     store.save(&f, None, &[alias("fred@x.io")]).await.unwrap();
+    // An alias added by a later save, and not named at erasure, goes too.
+    let cur = store.load("erin").await.unwrap().expect("saved");
+    store
+        .save(
+            &cur.state,
+            Some(cur.version),
+            &[Alias::new("marketo", "77")],
+        )
+        .await
+        .unwrap();
     store
         .erase("erin", &[alias("erin@x.io"), alias("fred@x.io")])
         .await
         .unwrap();
+    assert_eq!(
+        store.resolve(&[Alias::new("marketo", "77")]).await.unwrap(),
+        [None],
+        "every alias of the lead is erased"
+    );
     assert!(store.load("erin").await.unwrap().is_none());
+    assert!(
+        store.ledger("erin").await.unwrap().is_empty(),
+        "the ledger goes with the lead"
+    );
+    assert_eq!(store.ledger("fred").await.unwrap().len(), 1);
     let got = store
         .resolve(&[alias("erin@x.io"), alias("fred@x.io")])
         .await
@@ -183,7 +256,12 @@ async fn concurrent_writers_lose_no_update<S: LeadStore + 'static>(store: Arc<S>
     }
     let end = store.load("gus").await.unwrap().expect("exists");
     assert_eq!(end.state.scores.total, Points::whole(160));
-    assert_eq!(end.state.ledger_total(), Points::whole(160));
+    let ledger = store.ledger("gus").await.unwrap();
+    assert_eq!(ledger.len(), 16);
+    assert_eq!(
+        ledger.iter().map(|e| e.points).sum::<Points>(),
+        Points::whole(160)
+    );
     assert_eq!(end.version, 17);
 }
 
@@ -191,6 +269,7 @@ async fn contract<S: LeadStore + 'static>(store: Arc<S>) {
     saves_loads_and_versions(&*store).await;
     stale_writes_conflict(&*store).await;
     aliases_resolve_and_are_owned(&*store).await;
+    the_ledger_accumulates_across_saves(&*store).await;
     erase_removes_the_lead_and_only_its_aliases(&*store).await;
     concurrent_writers_lose_no_update(store).await;
 }
@@ -206,4 +285,57 @@ async fn dynamodb_store_honours_the_contract_against_moto() {
     let store = DynamoStore::new(moto.dynamodb().await, "leadscore-contract");
     store.create_table().await.unwrap();
     contract(Arc::new(store)).await;
+}
+
+/// DynamoDB only: ledger items carry the TTL attribute when one is configured.
+#[tokio::test]
+async fn ledger_items_expire_after_the_configured_ttl() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use std::collections::HashMap;
+    let moto = Moto::start();
+    let client = moto.dynamodb().await;
+    let kept = DynamoStore::new(client.clone(), "leadscore-ttl");
+    kept.create_table().await.unwrap();
+    let expiring = kept
+        .clone()
+        .with_ledger_ttl(Some(chrono::Duration::days(30)));
+    let s = scored("ivy", &["e1"]);
+    expiring.save(&s, None, &[]).await.unwrap();
+    let s = scored("jon", &["e1"]);
+    kept.save(&s, None, &[]).await.unwrap();
+    let get = |lead: &str| {
+        let key = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(format!("L#{lead}"))),
+            ("sk".to_owned(), AttributeValue::S("E#0000000000".into())),
+        ]);
+        client
+            .get_item()
+            .table_name("leadscore-ttl")
+            .set_key(Some(key))
+            .send()
+    };
+    let item = get("ivy").await.unwrap().item.expect("ledger item");
+    let recorded = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    let expected = (recorded + chrono::Duration::days(30)).timestamp();
+    assert_eq!(
+        item.get(leadscore_store::TTL_ATTRIBUTE),
+        Some(&AttributeValue::N(expected.to_string()))
+    );
+    let item = get("jon").await.unwrap().item.expect("ledger item");
+    assert_eq!(
+        item.get(leadscore_store::TTL_ATTRIBUTE),
+        None,
+        "kept for ever"
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name("leadscore-ttl")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        Some(leadscore_store::TTL_ATTRIBUTE)
+    );
 }
