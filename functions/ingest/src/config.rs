@@ -5,6 +5,7 @@
 use crate::secrets::{resolve_secrets, SecretProblem, SecretSource, SecretStore};
 use leadscore_app::config::{ConfigError as IngestConfigError, IngestConfig, MODEL};
 use leadscore_domain::ModelErrors;
+use leadscore_store::settings;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -13,6 +14,8 @@ pub const TABLE: &str = "LEADSCORE_TABLE";
 
 pub struct Config {
     pub table: String,
+    /// How long ledger items are kept (`None`: for ever).
+    pub ledger_ttl: Option<chrono::Duration>,
     /// Where the model was read from (for the cold-start log line).
     pub model_path: PathBuf,
     pub ingest: IngestConfig,
@@ -36,6 +39,8 @@ pub enum ConfigError {
     InvalidModel { path: PathBuf, errors: ModelErrors },
     #[error("{0}")]
     Ingest(#[source] IngestConfigError),
+    #[error("{0}")]
+    Invalid(String),
     #[error(
         "{var} and {param_var} are both set: set only one, the value itself or the SSM \
          parameter / Secrets Manager secret that holds it"
@@ -97,6 +102,8 @@ impl Config {
                 var: TABLE,
                 what: "the DynamoDB table name",
             })?;
+        let ledger_ttl = settings::ledger_ttl(get(settings::LEDGER_TTL_DAYS).as_deref())
+            .map_err(ConfigError::Invalid)?;
         let model_path = PathBuf::from(get(MODEL).ok_or(ConfigError::Missing {
             var: MODEL,
             what: "the path of the scoring model TOML (e.g. models/example.toml)",
@@ -118,6 +125,7 @@ impl Config {
         })?;
         Ok(Config {
             table,
+            ledger_ttl,
             model_path,
             ingest,
         })

@@ -16,7 +16,8 @@ async fn main() -> Result<(), Error> {
     let cfg = Config::load(&AwsSecrets::new(&aws))
         .await
         .inspect_err(|e| tracing::error!("invalid configuration: {e}"))?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &cfg.table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &cfg.table)
+        .with_ledger_ttl(cfg.ledger_ttl);
     tracing::info!(table = %cfg.table, model = %cfg.model_path.display(), "ingest ready");
     lambda_runtime::run(service_fn(|e: LambdaEvent<ApiGatewayV2httpRequest>| {
         handler(&store, &cfg.ingest, e.payload, Utc::now())

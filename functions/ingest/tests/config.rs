@@ -21,6 +21,33 @@ fn a_complete_configuration_reads_the_table_model_and_secrets() {
     assert_eq!(cfg.ingest.events_secret.as_deref(), Some("s3cret"));
     assert_eq!(cfg.ingest.max_body_bytes, 2048);
     assert!(cfg.ingest.marketo_token.is_none());
+    assert_eq!(cfg.ledger_ttl, Some(chrono::Duration::days(400)), "default");
+}
+
+#[test]
+fn the_ledger_ttl_is_configured_in_days_and_a_bad_value_names_the_variable() {
+    let path = write_model("config-ttl", MODEL);
+    let with = |ttl: &str| {
+        Config::from_lookup(lookup(&[
+            ("LEADSCORE_TABLE", "leads"),
+            ("LEADSCORE_MODEL", path.to_str().unwrap()),
+            ("LEADSCORE_LEDGER_TTL_DAYS", ttl),
+        ]))
+    };
+    assert_eq!(
+        with("90").unwrap().ledger_ttl,
+        Some(chrono::Duration::days(90))
+    );
+    assert_eq!(
+        with("0").unwrap().ledger_ttl,
+        None,
+        "0 keeps entries for ever"
+    );
+    let err = with("a year").err().unwrap();
+    assert!(
+        err.to_string().contains("LEADSCORE_LEDGER_TTL_DAYS"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -338,8 +338,59 @@ async fn concurrent_deliveries_for_one_lead_lose_nothing_and_count_nothing_twice
         .unwrap();
     let s = store.load(&id).await.unwrap().unwrap().state;
     assert_eq!(s.scores.total, Points::whole(48));
-    assert_eq!(s.ledger_total(), Points::whole(48));
+    assert_eq!(common::ledger_sum(&*store, &id).await, Points::whole(48));
     assert_eq!(s.seen.len(), 48);
+}
+
+/// A HubSpot privacy deletion erases the lead (GDPR) on DynamoDB: its state, every ledger
+/// item and every alias, including the email that only a website event named.
+#[tokio::test]
+async fn a_hubspot_privacy_deletion_erases_the_lead_its_ledger_and_aliases() {
+    let moto = Moto::start();
+    let store = DynamoStore::new(moto.dynamodb().await, "ingest-erasure");
+    store.create_table().await.unwrap();
+    let cfg = config();
+    let body = json!([property_change(1, 601, "email", "gil@gamma.io")]);
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request("/webhooks/hubspot", &body),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = handle(
+        &cfg,
+        &store,
+        &signed_events(&json!([tick("w1", "gil@gamma.io", 1)])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (id, _, _) = common::lead(&store, Alias::new("hubspot", "601")).await;
+    assert!(!store.ledger(&id).await.unwrap().is_empty());
+    let deletion = json!([{"eventId": 2, "subscriptionId": 9, "portalId": 62515, "appId": 1,
+        "occurredAt": 1772445700000i64, "subscriptionType": "contact.privacyDeletion",
+        "attemptNumber": 0, "objectId": 601, "changeSource": "GDPR"}]);
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request("/webhooks/hubspot", &deletion),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["erased"], 1, "{}", r.body);
+    assert!(store.load(&id).await.unwrap().is_none());
+    assert!(store.ledger(&id).await.unwrap().is_empty(), "ledger erased");
+    let left = store
+        .resolve(&[
+            Alias::new("hubspot", "601"),
+            Alias::new("email", "gil@gamma.io"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(left, [None, None], "aliases erased");
 }
 
 fn hubspot_request(path: &str, events: &Value) -> Request {

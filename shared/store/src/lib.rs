@@ -10,6 +10,7 @@
 mod dynamo;
 mod error;
 mod memory;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 

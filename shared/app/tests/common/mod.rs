@@ -40,7 +40,20 @@ pub async fn lead<S: LeadStore>(store: &S, alias: Alias) -> (String, LeadState, 
 
 /// The total of the lead an email resolves to, checked against its ledger.
 pub async fn score<S: LeadStore>(store: &S, email: &str) -> Points {
-    let (_, state, _) = lead(store, Alias::new("email", email)).await;
-    assert_eq!(state.ledger_total(), state.scores.total, "ledger agrees");
+    let (id, state, _) = lead(store, Alias::new("email", email)).await;
+    assert_eq!(
+        ledger_sum(store, &id).await,
+        state.scores.total,
+        "ledger agrees"
+    );
     state.scores.total
+}
+
+/// The sum of a lead's stored ledger entries, checked to be numbered without a gap.
+pub async fn ledger_sum<S: LeadStore>(store: &S, lead_id: &str) -> Points {
+    let entries = store.ledger(lead_id).await.unwrap();
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.seq, i as u64, "ledger numbering");
+    }
+    entries.iter().map(|e| e.points).sum()
 }
