@@ -3,6 +3,7 @@
 //! Manager happens in the binary before this is called.
 
 use leadscore_domain::Model;
+use leadscore_sources::marketo::Tz;
 use leadscore_sources::signature::{parse_sendgrid_key, VerifyingKey};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ pub const HUBSPOT_ACCEPT_V1_V2: &str = "LEADSCORE_HUBSPOT_ACCEPT_V1_V2";
 pub const SENDGRID_PUBLIC_KEY: &str = "LEADSCORE_SENDGRID_PUBLIC_KEY";
 pub const SENDGRID_MAX_AGE_SECONDS: &str = "LEADSCORE_SENDGRID_MAX_AGE_SECONDS";
 pub const MARKETO_TOKEN: &str = "LEADSCORE_MARKETO_TOKEN";
+pub const MARKETO_TIMEZONE: &str = "LEADSCORE_MARKETO_TIMEZONE";
 pub const EVENTS_SECRET: &str = "LEADSCORE_EVENTS_SECRET";
 pub const MAX_BODY_BYTES: &str = "LEADSCORE_MAX_BODY_BYTES";
 
@@ -39,6 +41,9 @@ pub struct IngestConfig {
     pub sendgrid_key: Option<VerifyingKey>,
     pub sendgrid_max_age: Option<Duration>,
     pub marketo_token: Option<String>,
+    /// The Marketo instance's time zone: `{{system.dateTime}}` prints its wall clock without
+    /// an offset. UTC unless set.
+    pub marketo_time_zone: Tz,
     pub events_secret: Option<String>,
     pub max_body_bytes: usize,
 }
@@ -57,6 +62,18 @@ where
         })
     })
     .transpose()
+}
+
+/// An IANA time zone name (`America/Chicago`), exactly as the tz database spells it.
+fn time_zone(var: &'static str, name: &str) -> Result<Tz, ConfigError> {
+    let name = name.trim();
+    name.parse::<Tz>().map_err(|_| ConfigError::Invalid {
+        var,
+        problem: format!(
+            "`{name}` is not an IANA time zone name (e.g. America/Chicago, Europe/Berlin, UTC; \
+             names are case-sensitive)"
+        ),
+    })
 }
 
 impl IngestConfig {
@@ -94,6 +111,10 @@ impl IngestConfig {
                 })
             })
             .transpose()?;
+        let marketo_time_zone = get(MARKETO_TIMEZONE)
+            .map(|name| time_zone(MARKETO_TIMEZONE, &name))
+            .transpose()?
+            .unwrap_or(Tz::UTC);
         let max_body_bytes = parse_var::<usize>(MAX_BODY_BYTES, get(MAX_BODY_BYTES))?
             .unwrap_or(DEFAULT_MAX_BODY_BYTES);
         Ok(IngestConfig {
@@ -112,6 +133,7 @@ impl IngestConfig {
             )?
             .map(Duration::from_secs),
             marketo_token: get(MARKETO_TOKEN),
+            marketo_time_zone,
             events_secret: get(EVENTS_SECRET),
             max_body_bytes,
         })

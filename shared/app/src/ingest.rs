@@ -177,10 +177,11 @@ fn verify(
     Ok(())
 }
 
-fn parse(source: Source, req: &Request) -> Result<Parsed, IngestError> {
+fn parse(cfg: &IngestConfig, source: Source, req: &Request) -> Result<Parsed, IngestError> {
     Ok(match source {
         Source::HubSpot => hubspot::parse(&req.body)?,
-        Source::Marketo => marketo::parse(&req.body, &media_type(req))?,
+        // Times without an offset ({{system.dateTime}}) are the instance's wall clock.
+        Source::Marketo => marketo::parse_in(&req.body, &media_type(req), cfg.marketo_time_zone)?,
         Source::SendGrid => sendgrid::parse(&req.body)?,
         Source::Events => leadscore_sources::events::parse(&req.body)?,
     })
@@ -194,7 +195,7 @@ async fn ingest<S: LeadStore>(
 ) -> Result<Summary, IngestError> {
     let source = check_request(cfg, req)?;
     verify(cfg, source, req, now)?;
-    let parsed = parse(source, req)?;
+    let parsed = parse(cfg, source, req)?;
     let mut summary = Summary {
         ignored: parsed.ignored,
         ..Summary::default()

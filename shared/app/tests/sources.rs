@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{TimeDelta, TimeZone, Utc};
-use leadscore_app::config::IngestConfig;
+use leadscore_app::config::{ConfigError, IngestConfig};
 use leadscore_app::http::{Request, Response};
 use leadscore_app::ingest::handle;
 use leadscore_domain::{AttrValue, Points};
@@ -75,8 +75,13 @@ fn public_key_b64(key: &SigningKey) -> String {
 }
 
 fn config() -> IngestConfig {
+    config_with(&[]).expect("valid config")
+}
+
+/// The test configuration with `extra` variables added (or replaced).
+fn config_with(extra: &[(&str, &str)]) -> Result<IngestConfig, ConfigError> {
     let sendgrid_public_key = public_key_b64(&sendgrid_key());
-    let vars: HashMap<&str, &str> = HashMap::from([
+    let mut vars: HashMap<&str, &str> = HashMap::from([
         (
             "LEADSCORE_SENDGRID_PUBLIC_KEY",
             sendgrid_public_key.as_str(),
@@ -84,8 +89,8 @@ fn config() -> IngestConfig {
         ("LEADSCORE_SENDGRID_MAX_AGE_SECONDS", "300"),
         ("LEADSCORE_MARKETO_TOKEN", MARKETO_TOKEN),
     ]);
+    vars.extend(extra.iter().copied());
     IngestConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string()), MODEL, "test.toml")
-        .expect("valid config")
 }
 
 /// A SendGrid delivery: `key` signs `timestamp + body` (ECDSA P-256, SHA-256), the signature
@@ -414,6 +419,66 @@ async fn a_marketo_form_encoded_payload_scores_and_identifies_the_lead() {
         state.history[0].at,
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 20, 0).unwrap()
     );
+}
+
+/// `{{system.dateTime}}` prints the instance's wall clock: with LEADSCORE_MARKETO_TIMEZONE the
+/// fixture's `2026-03-02 10:05:00` is 10:05 in Chicago (UTC-6), and a written offset stays.
+#[tokio::test]
+async fn marketo_times_without_an_offset_use_the_configured_time_zone() {
+    let store = MemoryStore::new();
+    let cfg = config_with(&[("LEADSCORE_MARKETO_TIMEZONE", " America/Chicago ")]).unwrap();
+    let req = marketo_request("application/json", Some(MARKETO_TOKEN), MARKETO_JSON);
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, state, _) = lead(&store, Alias::new("marketo", "318224")).await;
+    assert_eq!(
+        state.history[0].at,
+        Utc.with_ymd_and_hms(2026, 3, 2, 16, 5, 0).unwrap()
+    );
+    // The form fixture's `10:20:00+01:00` has its own offset.
+    let req = marketo_request(
+        "application/x-www-form-urlencoded",
+        Some(MARKETO_TOKEN),
+        MARKETO_FORM,
+    );
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, state, _) = lead(&store, Alias::new("marketo", "318225")).await;
+    assert_eq!(
+        state.history[0].at,
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 20, 0).unwrap()
+    );
+    // Unset, the same wall clock is UTC.
+    let store = MemoryStore::new();
+    let req = marketo_request("application/json", Some(MARKETO_TOKEN), MARKETO_JSON);
+    let r = handle(&config(), &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, state, _) = lead(&store, Alias::new("marketo", "318224")).await;
+    assert_eq!(
+        state.history[0].at,
+        Utc.with_ymd_and_hms(2026, 3, 2, 10, 5, 0).unwrap()
+    );
+}
+
+#[test]
+fn an_unknown_marketo_time_zone_is_a_config_error_naming_the_variable() {
+    for bad in ["Chicago", "america/chicago", "CST6CDT7", "+02:00"] {
+        match config_with(&[("LEADSCORE_MARKETO_TIMEZONE", bad)]) {
+            Err(e @ ConfigError::Invalid { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with("LEADSCORE_MARKETO_TIMEZONE: `"),
+                    "{bad}: {msg}"
+                );
+                assert!(msg.contains("not an IANA time zone name"), "{bad}: {msg}");
+            }
+            Err(other) => panic!("{bad}: {other}"),
+            Ok(_) => panic!("{bad} was accepted"),
+        }
+    }
+    // Empty counts as unset, like every variable.
+    assert!(config_with(&[("LEADSCORE_MARKETO_TIMEZONE", "  ")]).is_ok());
+    assert!(config_with(&[("LEADSCORE_MARKETO_TIMEZONE", "UTC")]).is_ok());
 }
 
 #[tokio::test]

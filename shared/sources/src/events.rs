@@ -440,12 +440,20 @@ pub(crate) mod util {
             .map(|t| t.with_timezone(&Utc))
     }
 
+    /// A time as written: with an offset (or `Z`, or a ` UTC` suffix), or a wall-clock time
+    /// whose zone the caller knows.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum LooseTime {
+        Instant(DateTime<Utc>),
+        Local(NaiveDateTime),
+    }
+
     /// RFC 3339, or `YYYY-MM-DD HH:MM:SS` / `YYYY-MM-DDTHH:MM:SS` (optionally with fractions
-    /// and an offset like `+01:00` or `+0100`); without an offset the time is taken as UTC.
-    pub(crate) fn loose_datetime(s: &str) -> Option<DateTime<Utc>> {
+    /// and an offset like `+01:00` or `+0100`, or a ` UTC` suffix), or `YYYY-MM-DD HH:MM`.
+    pub(crate) fn loose_time(s: &str) -> Option<LooseTime> {
         let s = s.trim();
         if let Some(t) = rfc3339(s) {
-            return Some(t);
+            return Some(LooseTime::Instant(t));
         }
         for f in [
             "%Y-%m-%d %H:%M:%S%.f%:z",
@@ -453,17 +461,24 @@ pub(crate) mod util {
             "%Y-%m-%dT%H:%M:%S%.f%z",
         ] {
             if let Ok(t) = DateTime::parse_from_str(s, f) {
-                return Some(t.with_timezone(&Utc));
+                return Some(LooseTime::Instant(t.with_timezone(&Utc)));
             }
         }
-        let naive = s.strip_suffix(" UTC").unwrap_or(s);
+        let (naive, utc) = match s.strip_suffix(" UTC") {
+            Some(n) => (n, true),
+            None => (s, false),
+        };
         for f in [
             "%Y-%m-%d %H:%M:%S%.f",
             "%Y-%m-%dT%H:%M:%S%.f",
             "%Y-%m-%d %H:%M",
         ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(naive, f) {
-                return Some(t.and_utc());
+                return Some(if utc {
+                    LooseTime::Instant(t.and_utc())
+                } else {
+                    LooseTime::Local(t)
+                });
             }
         }
         None
@@ -514,7 +529,8 @@ pub(crate) mod util {
 
 #[cfg(test)]
 mod tests {
-    use super::util::{domain_of, loose_datetime};
+    use super::util::{domain_of, loose_time, LooseTime};
+    use chrono::NaiveDate;
 
     #[test]
     fn websites_become_domains() {
@@ -527,11 +543,23 @@ mod tests {
     }
 
     #[test]
-    fn marketo_style_times_are_utc_unless_offset() {
-        let utc = loose_datetime("2026-03-02 10:05:00").map(|t| t.to_rfc3339());
-        assert_eq!(utc.as_deref(), Some("2026-03-02T10:05:00+00:00"));
-        let off = loose_datetime("2026-03-02 10:05:00-06:00").map(|t| t.to_rfc3339());
+    fn marketo_style_times_are_wall_clock_unless_offset() {
+        let wall = NaiveDate::from_ymd_opt(2026, 3, 2).and_then(|d| d.and_hms_opt(10, 5, 0));
+        assert_eq!(
+            loose_time("2026-03-02 10:05:00"),
+            wall.map(LooseTime::Local)
+        );
+        assert_eq!(loose_time("2026-03-02 10:05"), wall.map(LooseTime::Local));
+        let instant = |s: &str| match loose_time(s) {
+            Some(LooseTime::Instant(t)) => Some(t.to_rfc3339()),
+            _ => None,
+        };
+        let off = instant("2026-03-02 10:05:00-06:00");
         assert_eq!(off.as_deref(), Some("2026-03-02T16:05:00+00:00"));
-        assert!(loose_datetime("yesterday").is_none());
+        let utc = instant("2026-03-02 10:05:00 UTC");
+        assert_eq!(utc.as_deref(), Some("2026-03-02T10:05:00+00:00"));
+        let z = instant("2026-03-02T10:05:00Z");
+        assert_eq!(z.as_deref(), Some("2026-03-02T10:05:00+00:00"));
+        assert!(loose_time("yesterday").is_none());
     }
 }

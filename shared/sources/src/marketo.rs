@@ -65,9 +65,14 @@
 //!   `company_size`), `annualRevenue` (-> `annual_revenue`), `country`, `state`, `city`,
 //!   `phone`, `leadSource` (-> `lead_source`), `seniority`, `role`, and any `custom.<name>`.
 //!   Other fields are ignored.
-//! - `occurredAt`: RFC 3339, or Marketo's `2026-03-02 10:05:00`. Without an offset the time is
-//!   taken as UTC, although `{{system.dateTime}}` prints in the instance's time zone: set the
-//!   instance to UTC or add the offset in the template (`{{system.dateTime}}-06:00` style text).
+//! - `occurredAt`: RFC 3339, or Marketo's `2026-03-02 10:05:00` (what `{{system.dateTime}}`
+//!   prints). That token prints the wall clock of the instance's time zone (Admin > Location)
+//!   with no offset, so a time without an offset is read in the zone given to [`parse_in`]
+//!   (`LEADSCORE_MARKETO_TIMEZONE` in the ingest handler, an IANA name such as
+//!   `America/Chicago`; [`parse`] and the default use UTC). A time with an offset (`Z`,
+//!   `-06:00`, `+0100`) or a ` UTC` suffix keeps it. Across a daylight-saving change, a wall
+//!   clock time of the repeated hour is taken at its first occurrence, and one of the skipped
+//!   hour (which that clock never shows) is refused with the zone named.
 //! - Ids: `marketo:{activity}:{activityId}`; without `activityId`,
 //!   `marketo:{leadId or email}:{activity}:{epoch ms}` (two same-second activities of one lead
 //!   then collapse: send `activityId`).
@@ -78,10 +83,11 @@
 //!   (or an empty or `text/plain` content type) otherwise; any other content type is refused.
 
 use crate::events::util::{
-    account_from_email, domain_of, kind_of, looks_like_email, loose_datetime, parse_json, scalar,
-    Obj,
+    account_from_email, domain_of, kind_of, looks_like_email, loose_time, parse_json, scalar,
+    LooseTime, Obj,
 };
 use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
+use chrono::{DateTime, LocalResult, TimeZone, Utc};
 use leadscore_domain::{AttrValue, Event, EventKind};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -108,8 +114,18 @@ const ATTRIBUTE_FIELDS: &[(&str, &str)] = &[
     ("role", "role"),
 ];
 
-/// Parses a Marketo webhook body sent with `content_type` (see the module doc).
+/// An IANA time zone (`"America/Chicago".parse::<Tz>()`), for [`parse_in`].
+pub use chrono_tz::Tz;
+
+/// Parses a Marketo webhook body sent with `content_type`, reading times without an offset
+/// as UTC (see the module doc).
 pub fn parse(body: &[u8], content_type: &str) -> Result<Parsed, SourceError> {
+    parse_in(body, content_type, Tz::UTC)
+}
+
+/// Parses a Marketo webhook body sent with `content_type`, reading times without an offset
+/// (`{{system.dateTime}}`) as wall-clock times of `zone`, the instance's time zone.
+pub fn parse_in(body: &[u8], content_type: &str, zone: Tz) -> Result<Parsed, SourceError> {
     let media = content_type
         .split(';')
         .next()
@@ -148,7 +164,31 @@ pub fn parse(body: &[u8], content_type: &str) -> Result<Parsed, SourceError> {
     let map = without_unfilled(map);
     let value = Value::Object(map);
     let o = Obj::new(&value, String::new())?;
-    one(&o)
+    one(&o, zone)
+}
+
+/// `occurredAt` as an instant: as written when it has an offset, else in `zone`.
+fn occurred_at(o: &Obj<'_>, zone: Tz) -> Result<DateTime<Utc>, SourceError> {
+    let raw = o.req_str("occurredAt")?;
+    match loose_time(raw) {
+        Some(LooseTime::Instant(t)) => Ok(t),
+        Some(LooseTime::Local(wall)) => match zone.from_local_datetime(&wall) {
+            LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+            // The repeated hour when clocks go back: its first occurrence.
+            LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
+            LocalResult::None => Err(o.err(
+                "occurredAt",
+                format!(
+                    "`{raw}` does not exist in {zone} (clocks skip it for daylight saving): \
+                     check LEADSCORE_MARKETO_TIMEZONE against the instance's time zone"
+                ),
+            )),
+        },
+        None => Err(o.err(
+            "occurredAt",
+            format!("`{raw}` is not RFC 3339 or YYYY-MM-DD HH:MM:SS"),
+        )),
+    }
 }
 
 /// Drops nulls, blanks and tokens Marketo did not fill (`{{lead.Job Title}}`).
@@ -182,7 +222,7 @@ fn kind(activity: &str) -> Option<EventKind> {
     })
 }
 
-fn one(o: &Obj<'_>) -> Result<Parsed, SourceError> {
+fn one(o: &Obj<'_>, zone: Tz) -> Result<Parsed, SourceError> {
     let mut parsed = Parsed::default();
     let raw = o.req_str("activity")?;
     let activity: String = raw
@@ -221,13 +261,7 @@ fn one(o: &Obj<'_>) -> Result<Parsed, SourceError> {
             }),
         },
     };
-    let raw_at = o.req_str("occurredAt")?;
-    let at = loose_datetime(raw_at).ok_or_else(|| {
-        o.err(
-            "occurredAt",
-            format!("`{raw_at}` is not RFC 3339 or YYYY-MM-DD HH:MM:SS"),
-        )
-    })?;
+    let at = occurred_at(o, zone)?;
 
     let id = match o.opt_id("activityId")? {
         Some(a) => format!("marketo:{activity}:{a}"),

@@ -704,6 +704,84 @@ fn marketo_click_link_is_a_web_link_click_not_an_email_click() {
     );
 }
 
+/// `{{system.dateTime}}` prints the instance's wall clock without an offset: `parse_in` reads
+/// it in the instance's zone, daylight saving included; a written offset always wins.
+#[test]
+fn marketo_times_without_an_offset_are_read_in_the_instance_zone() {
+    let chicago: marketo::Tz = "America/Chicago".parse().unwrap();
+    let at = |occurred: &str, zone: marketo::Tz| {
+        let body = format!(r#"{{"leadId":7,"activity":"open_email","occurredAt":"{occurred}"}}"#);
+        let p = marketo::parse_in(body.as_bytes(), "application/json", zone).unwrap();
+        match p.items.first() {
+            Some(Inbound::Event { event, .. }) => event.occurred_at,
+            other => panic!("{occurred}: {other:?}"),
+        }
+    };
+    // Winter (CST, UTC-6) and summer (CDT, UTC-5) wall clocks.
+    assert_eq!(
+        at("2026-03-02 10:05:00", chicago),
+        t("2026-03-02T16:05:00Z")
+    );
+    assert_eq!(
+        at("2026-07-02 10:05:00", chicago),
+        t("2026-07-02T15:05:00Z")
+    );
+    assert_eq!(at("2026-03-02 10:05", chicago), t("2026-03-02T16:05:00Z"));
+    // Written offsets, `Z` and a ` UTC` suffix keep their meaning whatever the zone.
+    for (written, instant) in [
+        ("2026-03-02T10:05:00+01:00", "2026-03-02T09:05:00Z"),
+        ("2026-03-02 10:05:00-0600", "2026-03-02T16:05:00Z"),
+        ("2026-03-02T10:05:00Z", "2026-03-02T10:05:00Z"),
+        ("2026-03-02 10:05:00 UTC", "2026-03-02T10:05:00Z"),
+    ] {
+        assert_eq!(at(written, chicago), t(instant), "{written}");
+    }
+    // Without a zone (and through `parse`) a wall clock is UTC.
+    assert_eq!(
+        at("2026-03-02 10:05:00", marketo::Tz::UTC),
+        t("2026-03-02T10:05:00Z")
+    );
+    let body = br#"{"leadId":7,"activity":"open_email","occurredAt":"2026-03-02 10:05:00"}"#;
+    assert_eq!(
+        marketo::parse(body, "application/json").unwrap(),
+        marketo::parse_in(body, "application/json", marketo::Tz::UTC).unwrap()
+    );
+    // Clocks go back at 02:00 CDT on 1 November 2026: 01:30 happens twice; the first counts.
+    assert_eq!(
+        at("2026-11-01 01:30:00", chicago),
+        t("2026-11-01T06:30:00Z")
+    );
+    // Clocks skip 02:00-03:00 on 8 March 2026: such a time cannot come from the instance.
+    assert_field(
+        marketo::parse_in(
+            br#"{"leadId":7,"activity":"open_email","occurredAt":"2026-03-08 02:30:00"}"#,
+            "application/json",
+            chicago,
+        ),
+        "occurredAt",
+        "does not exist in America/Chicago",
+    );
+    // Form bodies too; the fallback id follows the instant.
+    let p = marketo::parse_in(
+        b"email=ana%40acme.io&activity=open_email&occurredAt=2026-03-02+10%3A05%3A00",
+        "application/x-www-form-urlencoded",
+        chicago,
+    )
+    .unwrap();
+    let Some(Inbound::Event { event, .. }) = p.items.first() else {
+        panic!("{p:?}");
+    };
+    let instant = t("2026-03-02T16:05:00Z");
+    assert_eq!(event.occurred_at, instant);
+    assert_eq!(
+        event.id,
+        format!(
+            "marketo:ana@acme.io:open_email:{}",
+            instant.timestamp_millis()
+        )
+    );
+}
+
 #[test]
 fn marketo_bad_input_names_the_field() {
     let json = "application/json";
@@ -1120,7 +1198,9 @@ proptest! {
         } else {
             ("marketo.json", "application/json")
         };
-        check(marketo::parse(&mangle(fixture(name), &edits, truncate), ct))?;
+        let body = mangle(fixture(name), &edits, truncate);
+        check(marketo::parse(&body, ct))?;
+        check(marketo::parse_in(&body, ct, marketo::Tz::America__Chicago))?;
     }
 
     #[test]
