@@ -104,6 +104,11 @@ pub enum Reason {
         outcome: FeedbackOutcome,
         event: Name,
     },
+    /// Another lead was merged into this one, and sales had moved that lead further (SQL or
+    /// customer): its stage is carried over. See `merge`.
+    Merged {
+        absorbed: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -124,6 +129,12 @@ impl fmt::Display for Reason {
             Reason::Cold { idle_days } => write!(f, "no positive activity for {idle_days} days"),
             Reason::SalesFeedback { outcome, event } => {
                 write!(f, "sales feedback `{}` (event {event})", outcome.as_str())
+            }
+            Reason::Merged { absorbed } => {
+                write!(
+                    f,
+                    "merged with lead {absorbed}, which sales had moved further"
+                )
             }
         }
     }

@@ -6,11 +6,11 @@
 //! activity onwards, and the final scores do not depend on the order batches arrived in:
 //! a late activity produces `rescored` entries that correct later awards.
 
-mod combos;
+pub(crate) mod combos;
 mod decay;
-mod rescore;
+pub(crate) mod rescore;
 pub mod state;
-mod transitions;
+pub(crate) mod transitions;
 
 pub use decay::{decay, end_of_day};
 pub use state::{ActivityRecord, ComboAward, LeadState, RuleMatch, Scores, Stamp};
@@ -158,7 +158,10 @@ fn merge_attributes(state: &mut LeadState, e: &Event, id: &Name) -> bool {
 }
 
 /// Inserts records into the sorted history; returns the index of the earliest new one.
-fn insert_sorted(history: &mut Vec<ActivityRecord>, mut new: Vec<ActivityRecord>) -> usize {
+pub(crate) fn insert_sorted(
+    history: &mut Vec<ActivityRecord>,
+    mut new: Vec<ActivityRecord>,
+) -> usize {
     if !new.is_sorted_by(|a, b| a.key() <= b.key()) {
         new.sort_by(|a, b| a.key().cmp(&b.key()));
     }

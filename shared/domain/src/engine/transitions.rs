@@ -8,7 +8,7 @@ use crate::model::Model;
 use crate::Name;
 use chrono::{DateTime, NaiveDate, Utc};
 
-fn move_to(
+pub(crate) fn move_to(
     state: &mut LeadState,
     out: &mut Vec<Transition>,
     to: Stage,
