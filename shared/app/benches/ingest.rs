@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use leadscore_app::config::IngestConfig;
 use leadscore_app::http::Request;
 use leadscore_app::ingest::handle;
-use leadscore_domain::LeadState;
+use leadscore_domain::{LeadState, LedgerEntry};
 use leadscore_store::testing::Moto;
 use leadscore_store::{Alias, DynamoStore, LeadStore, StoreError, Stored};
 use serde_json::{json, Value};
@@ -64,6 +64,10 @@ impl<S: LeadStore> LeadStore for Counting<S> {
     ) -> Result<u64, StoreError> {
         self.add(1);
         self.inner.save(state, expected, aliases).await
+    }
+    async fn ledger(&self, lead_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.add(1);
+        self.inner.ledger(lead_id).await
     }
     async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
         self.add(1 + aliases.len());
