@@ -65,6 +65,19 @@ impl<S: LeadStore> LeadStore for Counting<S> {
         self.add(1);
         self.inner.save(state, expected, aliases).await
     }
+    async fn save_merged(
+        &self,
+        state: &LeadState,
+        expected: u64,
+        aliases: &[Alias],
+        absorbed: &str,
+        absorbed_version: u64,
+    ) -> Result<u64, StoreError> {
+        self.add(2);
+        self.inner
+            .save_merged(state, expected, aliases, absorbed, absorbed_version)
+            .await
+    }
     async fn ledger(&self, lead_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
         self.add(1);
         self.inner.ledger(lead_id).await

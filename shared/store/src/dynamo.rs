@@ -13,8 +13,8 @@
 use crate::{Alias, LeadStore, StoreError, Stored};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-    KeysAndAttributes, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
+    KeyType, KeysAndAttributes, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
@@ -259,6 +259,117 @@ impl DynamoStore {
             .collect()
     }
 
+    /// The actions of a transactional save: the lead (under its version condition), its
+    /// new ledger items, and each alias with its record in the lead's partition. An alias may
+    /// be taken over only from `absorbed` (a merge); one owned by any other lead cancels all.
+    fn save_actions(
+        &self,
+        state: &LeadState,
+        item: HashMap<String, AttributeValue>,
+        expected: Option<u64>,
+        ledger: Vec<HashMap<String, AttributeValue>>,
+        aliases: &[Alias],
+        absorbed: Option<&str>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        let (condition, value) = version_condition(expected);
+        let mut lead_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition);
+        if let Some((k, v)) = value {
+            lead_put = lead_put
+                .expression_attribute_values(k, v)
+                .expression_attribute_names("#version", "version");
+        }
+        let mut actions = vec![TransactWriteItem::builder()
+            .put(lead_put.build().map_err(build)?)
+            .build()];
+        let mut unique: Vec<&Alias> = aliases.iter().collect();
+        unique.sort();
+        unique.dedup();
+        if 2 + ledger.len() + 3 * unique.len() > TRANSACT_MAX {
+            return Err(StoreError::Unavailable(format!(
+                "lead {}: {} ledger items and {} aliases exceed one transaction",
+                state.lead_id,
+                ledger.len(),
+                unique.len()
+            )));
+        }
+        for item in ledger {
+            // Guarded by the lead's version condition in the same transaction.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(build)?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        for a in unique {
+            let mut alias = alias_key(a);
+            alias.insert("lead".into(), s(&state.lead_id));
+            let mut put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(alias))
+                .expression_attribute_names("#lead", "lead")
+                .expression_attribute_values(":lead", s(&state.lead_id));
+            put = match absorbed {
+                None => put.condition_expression("attribute_not_exists(pk) OR #lead = :lead"),
+                Some(from) => put
+                    .condition_expression(
+                        "attribute_not_exists(pk) OR #lead = :lead OR #lead = :absorbed",
+                    )
+                    .expression_attribute_values(":absorbed", s(from)),
+            };
+            actions.push(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(build)?)
+                    .build(),
+            );
+            // A record in the lead's partition, so erasure finds every alias of the lead.
+            let record = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(HashMap::from([
+                    (PK.into(), s(format!("L#{}", state.lead_id))),
+                    (SK.into(), s(format!("A#{}", a.0))),
+                ])))
+                .build()
+                .map_err(build)?;
+            actions.push(TransactWriteItem::builder().put(record).build());
+        }
+        Ok(actions)
+    }
+
+    /// One TransactWriteItems; a cancellation (a condition failed, or a concurrent
+    /// transaction on the same items) is a retryable conflict.
+    async fn transact(
+        &self,
+        actions: Vec<TransactWriteItem>,
+        lead_id: &str,
+    ) -> Result<(), StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("TransactionCanceledException" | "TransactionConflictException")
+                ) =>
+            {
+                Err(StoreError::Conflict(format!(
+                    "lead {lead_id} or one of its aliases changed: {}",
+                    DisplayErrorContext(&e)
+                )))
+            }
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+
     /// Every item under a lead's partition (the lead and its ledger), keys only.
     async fn lead_partition_keys(
         &self,
@@ -400,9 +511,9 @@ impl LeadStore for DynamoStore {
     ) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
         let item = self.lead_item(state, version)?;
-        let (condition, value) = version_condition(expected);
         let ledger = self.ledger_items(state)?;
         if aliases.is_empty() && ledger.is_empty() {
+            let (condition, value) = version_condition(expected);
             let mut put = self
                 .client
                 .put_item()
@@ -425,81 +536,76 @@ impl LeadStore for DynamoStore {
                 Err(e) => Err(unavailable("PutItem", e)),
             };
         }
+        let actions = self.save_actions(state, item, expected, ledger, aliases, None)?;
+        self.transact(actions, &state.lead_id).await?;
+        Ok(version)
+    }
+
+    async fn save_merged(
+        &self,
+        state: &LeadState,
+        expected: u64,
+        aliases: &[Alias],
+        absorbed: &str,
+        absorbed_version: u64,
+    ) -> Result<u64, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
-        let mut lead_put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition);
-        if let Some((k, v)) = value {
-            lead_put = lead_put
-                .expression_attribute_values(k, v)
-                .expression_attribute_names("#version", "version");
-        }
-        let mut tx = self.client.transact_write_items().transact_items(
+        let version = expected + 1;
+        let item = self.lead_item(state, version)?;
+        let ledger = self.ledger_items(state)?;
+        // The absorbed lead's partition lists its aliases (records) and its ledger items.
+        let keys = self.lead_partition_keys(absorbed).await?;
+        let mut all: Vec<Alias> = aliases.to_vec();
+        all.extend(
+            keys.iter()
+                .filter_map(|k| k.get(SK)?.as_s().ok()?.strip_prefix("A#"))
+                .map(|a| Alias(a.to_owned())),
+        );
+        let mut actions =
+            self.save_actions(state, item, Some(expected), ledger, &all, Some(absorbed))?;
+        // The absorbed lead goes only if nobody wrote it since it was read.
+        actions.push(
             TransactWriteItem::builder()
-                .put(lead_put.build().map_err(build)?)
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(lead_key(absorbed)))
+                        .condition_expression("#version = :absorbed_version")
+                        .expression_attribute_names("#version", "version")
+                        .expression_attribute_values(
+                            ":absorbed_version",
+                            AttributeValue::N(absorbed_version.to_string()),
+                        )
+                        .build()
+                        .map_err(build)?,
+                )
                 .build(),
         );
-        let mut unique: Vec<&Alias> = aliases.iter().collect();
-        unique.sort();
-        unique.dedup();
-        if 1 + ledger.len() + 2 * unique.len() > TRANSACT_MAX {
-            return Err(StoreError::Unavailable(format!(
-                "lead {}: {} ledger items and {} aliases exceed one transaction",
-                state.lead_id,
-                ledger.len(),
-                unique.len()
-            )));
-        }
-        for item in ledger {
-            // Guarded by the lead's version condition in the same transaction.
-            let put = Put::builder()
+        for k in keys.iter().filter(|k| {
+            k.get(SK)
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("A#"))
+        }) {
+            let delete = Delete::builder()
                 .table_name(&self.table)
-                .set_item(Some(item))
+                .set_key(Some(k.clone()))
                 .build()
                 .map_err(build)?;
-            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
+            actions.push(TransactWriteItem::builder().delete(delete).build());
         }
-        for a in unique {
-            let mut alias = alias_key(a);
-            alias.insert("lead".into(), s(&state.lead_id));
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(alias))
-                .condition_expression("attribute_not_exists(pk) OR #lead = :lead")
-                .expression_attribute_names("#lead", "lead")
-                .expression_attribute_values(":lead", s(&state.lead_id))
-                .build()
-                .map_err(build)?;
-            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
-            // A record in the lead's partition, so erasure finds every alias of the lead.
-            let record = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(HashMap::from([
-                    (PK.into(), s(format!("L#{}", state.lead_id))),
-                    (SK.into(), s(format!("A#{}", a.0))),
-                ])))
-                .build()
-                .map_err(build)?;
-            tx = tx.transact_items(TransactWriteItem::builder().put(record).build());
-        }
-        match tx.send().await {
-            Ok(_) => Ok(version),
-            // Cancelled by a condition (or a concurrent transaction on the same items): retryable.
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("TransactionCanceledException" | "TransactionConflictException")
-                ) =>
-            {
-                Err(StoreError::Conflict(format!(
-                    "lead {} or one of its aliases changed: {}",
-                    state.lead_id,
-                    DisplayErrorContext(&e)
-                )))
-            }
-            Err(e) => Err(unavailable("TransactWriteItems", e)),
-        }
+        self.transact(actions, &state.lead_id).await?;
+        // The absorbed lead's ledger items explained a lead that no longer exists: remove
+        // them. Best effort, after the merge committed; what is left expires with the TTL.
+        let ledger_keys: Vec<_> = keys
+            .into_iter()
+            .filter(|k| {
+                k.get(SK)
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with("E#"))
+            })
+            .collect();
+        let _ = self.delete_keys(ledger_keys).await;
+        Ok(version)
     }
 
     async fn ledger(&self, lead_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {

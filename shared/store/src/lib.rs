@@ -80,6 +80,20 @@ pub trait LeadStore: Send + Sync {
         aliases: &[Alias],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Folds lead `absorbed` (read at `absorbed_version`) into the lead of `state` (read at
+    /// `expected`), all or nothing: writes `state` as [`LeadStore::save`] does, points
+    /// `aliases` and every alias of the absorbed lead at it, and deletes the absorbed lead.
+    /// Either version having moved is a [`StoreError::Conflict`]. The absorbed lead's ledger
+    /// entries are dropped: `state` carries the merged scores and its own entries for them.
+    fn save_merged(
+        &self,
+        state: &LeadState,
+        expected: u64,
+        aliases: &[Alias],
+        absorbed: &str,
+        absorbed_version: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// The lead's stored ledger entries, in order. Entries past the store's retention (a TTL)
     /// are gone: the first entry's `seq` says how many.
     fn ledger(

@@ -18,6 +18,51 @@ pub struct MemoryStore {
     inner: Mutex<Inner>,
 }
 
+impl Inner {
+    /// A save under the lock: checks first, then writes. Aliases owned by `absorbed` (a
+    /// merge) may be taken over.
+    fn save(
+        &mut self,
+        state: &LeadState,
+        expected: Option<u64>,
+        aliases: &[Alias],
+        absorbed: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let current = self.leads.get(&state.lead_id).map(|s| s.version);
+        if current != expected {
+            return Err(StoreError::Conflict(format!(
+                "lead {} is at version {current:?}, expected {expected:?}",
+                state.lead_id
+            )));
+        }
+        for a in aliases {
+            let owner = self.aliases.get(a);
+            if let Some(other) =
+                owner.filter(|l| **l != state.lead_id && Some(l.as_str()) != absorbed)
+            {
+                return Err(StoreError::Conflict(format!(
+                    "alias {} points at lead {other}",
+                    a.0
+                )));
+            }
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        for a in aliases {
+            self.aliases.insert(a.clone(), state.lead_id.clone());
+        }
+        // Stored like the DynamoDB store does: the entries apart from the state.
+        let mut state = state.clone();
+        let entries = state.ledger.take_new();
+        self.ledgers
+            .entry(state.lead_id.clone())
+            .or_default()
+            .extend(entries.into_iter().map(|e| (e.seq, e)));
+        self.leads
+            .insert(state.lead_id.clone(), Stored { state, version });
+        Ok(version)
+    }
+}
+
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
@@ -50,37 +95,33 @@ impl LeadStore for MemoryStore {
         expected: Option<u64>,
         aliases: &[Alias],
     ) -> Result<u64, StoreError> {
+        self.lock()?.save(state, expected, aliases, None)
+    }
+
+    async fn save_merged(
+        &self,
+        state: &LeadState,
+        expected: u64,
+        aliases: &[Alias],
+        absorbed: &str,
+        absorbed_version: u64,
+    ) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
-        let current = inner.leads.get(&state.lead_id).map(|s| s.version);
-        if current != expected {
+        let current = inner.leads.get(absorbed).map(|s| s.version);
+        if current != Some(absorbed_version) {
             return Err(StoreError::Conflict(format!(
-                "lead {} is at version {current:?}, expected {expected:?}",
-                state.lead_id
+                "absorbed lead {absorbed} is at version {current:?}, expected {absorbed_version}"
             )));
         }
-        for a in aliases {
-            if let Some(other) = inner.aliases.get(a).filter(|l| **l != state.lead_id) {
-                return Err(StoreError::Conflict(format!(
-                    "alias {} points at lead {other}",
-                    a.0
-                )));
+        // Checked before anything changes, so a refusal leaves the store as it was.
+        let version = inner.save(state, Some(expected), aliases, Some(absorbed))?;
+        for owner in inner.aliases.values_mut() {
+            if owner == absorbed {
+                owner.clone_from(&state.lead_id);
             }
         }
-        let version = expected.map_or(1, |v| v + 1);
-        for a in aliases {
-            inner.aliases.insert(a.clone(), state.lead_id.clone());
-        }
-        // Stored like the DynamoDB store does: the entries apart from the state.
-        let mut state = state.clone();
-        let entries = state.ledger.take_new();
-        inner
-            .ledgers
-            .entry(state.lead_id.clone())
-            .or_default()
-            .extend(entries.into_iter().map(|e| (e.seq, e)));
-        inner
-            .leads
-            .insert(state.lead_id.clone(), Stored { state, version });
+        inner.leads.remove(absorbed);
+        inner.ledgers.remove(absorbed);
         Ok(version)
     }
 

@@ -223,6 +223,100 @@ async fn erase_removes_the_lead_and_only_its_aliases<S: LeadStore>(store: &S) {
     store.erase("erin", &[alias("erin@x.io")]).await.unwrap();
 }
 
+/// A merge moves every alias of the absorbed lead to the survivor and deletes the absorbed
+/// lead, all or nothing.
+async fn merges_move_aliases_and_delete_the_absorbed_lead<S: LeadStore>(store: &S) {
+    let k = scored("kim", &["k1"]);
+    store
+        .save(&k, None, &[alias("kim@x.io"), Alias::new("hubspot", "1")])
+        .await
+        .unwrap();
+    let l = scored("lou", &["l1"]);
+    store
+        .save(&l, None, &[alias("lou@x.io"), Alias::new("hubspot", "2")])
+        .await
+        .unwrap();
+    let m = scored("max", &["m1"]);
+    store.save(&m, None, &[alias("max@x.io")]).await.unwrap();
+    let kim = store.load("kim").await.unwrap().expect("kim");
+    let lou = store.load("lou").await.unwrap().expect("lou");
+    let mut merged = kim.state.clone();
+    let at = Utc.with_ymd_and_hms(2026, 3, 4, 9, 0, 0).unwrap();
+    apply(&model(), &mut merged, &[trial("l1", 5)], at);
+    // A stale absorbed version, or an alias owned by a third lead, refuses the whole merge.
+    assert!(matches!(
+        store
+            .save_merged(&merged, kim.version, &[], "lou", lou.version + 1)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .save_merged(
+                &merged,
+                kim.version,
+                &[alias("max@x.io")],
+                "lou",
+                lou.version
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .save_merged(&merged, kim.version + 1, &[], "lou", lou.version)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store.load("lou").await.unwrap().is_some(),
+        "nothing half-applied"
+    );
+    assert_eq!(
+        store.resolve(&[Alias::new("hubspot", "2")]).await.unwrap(),
+        [Some("lou".into())]
+    );
+    let v = store
+        .save_merged(&merged, kim.version, &[], "lou", lou.version)
+        .await
+        .unwrap();
+    assert_eq!(v, kim.version + 1);
+    assert!(store.load("lou").await.unwrap().is_none());
+    assert!(store.ledger("lou").await.unwrap().is_empty());
+    let got = store
+        .resolve(&[
+            alias("lou@x.io"),
+            Alias::new("hubspot", "2"),
+            alias("kim@x.io"),
+            alias("max@x.io"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        [
+            Some("kim".into()),
+            Some("kim".into()),
+            Some("kim".into()),
+            Some("max".into())
+        ]
+    );
+    assert_eq!(store.ledger("kim").await.unwrap().len(), 2);
+    // The survivor now owns the absorbed lead's aliases: erasing it takes them all.
+    store.erase("kim", &[]).await.unwrap();
+    assert_eq!(
+        store
+            .resolve(&[
+                alias("lou@x.io"),
+                Alias::new("hubspot", "2"),
+                alias("kim@x.io")
+            ])
+            .await
+            .unwrap(),
+        [None, None, None]
+    );
+}
+
 /// 16 writers apply distinct events to one lead with optimistic concurrency: none is lost.
 async fn concurrent_writers_lose_no_update<S: LeadStore + 'static>(store: Arc<S>) {
     store.save(&LeadState::new("gus"), None, &[]).await.unwrap();
@@ -270,6 +364,7 @@ async fn contract<S: LeadStore + 'static>(store: Arc<S>) {
     stale_writes_conflict(&*store).await;
     aliases_resolve_and_are_owned(&*store).await;
     the_ledger_accumulates_across_saves(&*store).await;
+    merges_move_aliases_and_delete_the_absorbed_lead(&*store).await;
     erase_removes_the_lead_and_only_its_aliases(&*store).await;
     concurrent_writers_lose_no_update(store).await;
 }
