@@ -119,6 +119,7 @@ fn check_request(cfg: &IngestConfig, req: &Request) -> Result<Source, IngestErro
     let mt = media_type(req);
     let json = mt == "application/json" || mt.ends_with("+json");
     let ok = match source {
+        // Marketo's two token encodings, JSON and Form/Url; not text/plain (see marketo's doc).
         Source::Marketo => json || mt == "application/x-www-form-urlencoded",
         _ => json,
     };

@@ -543,6 +543,41 @@ async fn marketo_refuses_a_wrong_or_missing_token_and_other_content_types() {
     }
 }
 
+/// Marketo encodes a webhook as JSON or Form/Url and nothing shows it labelling one
+/// `text/plain`: such a request is refused with 415, before its token or body is looked at,
+/// JSON-looking body or not, and the parser agrees.
+#[tokio::test]
+async fn marketo_refuses_text_plain_like_any_other_type() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    for (content_type, body) in [
+        ("text/plain", MARKETO_JSON),
+        ("text/plain; charset=UTF-8", MARKETO_JSON),
+        ("text/plain", MARKETO_FORM),
+    ] {
+        let r = handle(
+            &cfg,
+            &store,
+            &marketo_request(content_type, Some(MARKETO_TOKEN), body),
+            now(),
+        )
+        .await;
+        assert_eq!(
+            (r.status, error_of(&r)),
+            (415, "unsupported_media_type"),
+            "{content_type}: {}",
+            r.body
+        );
+        assert_eq!(
+            message_of(&r),
+            "content type `text/plain` is not accepted here \
+             (send application/json or application/x-www-form-urlencoded)"
+        );
+        assert!(leadscore_sources::marketo::parse(body, content_type).is_err());
+    }
+    assert!(!exists(&store, Alias::new("marketo", "318224")).await);
+    assert!(!exists(&store, Alias::new("marketo", "318225")).await);
+}
+
 /// A SendGrid recipient and a Marketo lead with the same email address are one lead, in
 /// either order of arrival.
 #[tokio::test]

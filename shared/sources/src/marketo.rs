@@ -1,7 +1,8 @@
 //! Marketo webhooks. Marketo sends whatever payload template the admin writes and does not
 //! sign it (authenticate with a secret custom header), so leadscore documents the template to
-//! use. Set "Request Token Encoding" to JSON; Marketo quotes string tokens itself, so tokens
-//! stand bare in the template:
+//! use. Set "Request Token Encoding" to JSON and add the custom headers `X-Leadscore-Token`
+//! (the secret) and `Content-Type: application/json`; Marketo quotes string tokens itself, so
+//! tokens stand bare in the template:
 //!
 //! ```text
 //! {
@@ -78,9 +79,15 @@
 //!   then collapse: send `activityId`).
 //! - The lead is `CrmRef("marketo", leadId)` and/or the email; the account is the website's
 //!   domain, else the email's unless it is a consumer mail provider.
-//! - The body is JSON when the content type says so or when it starts with `{` (Marketo labels
-//!   bodies form-encoded unless a custom `Content-Type` header says otherwise); form-encoded
-//!   (or an empty or `text/plain` content type) otherwise; any other content type is refused.
+//! - Content types: `application/json` (or a `+json` type) or
+//!   `application/x-www-form-urlencoded`, the two encodings Marketo's "Request Token Encoding"
+//!   offers (JSON, Form/Url); anything else, `text/plain` and a missing type included, is
+//!   refused (the ingest handler answers 415). Marketo's docs do not say which `Content-Type`
+//!   a webhook carries without a custom header, and nothing found shows it sending
+//!   `text/plain`; a webhook can name its type exactly with the custom header
+//!   `Content-Type: application/json` (Webhooks Actions > Set Custom Header), which the setup
+//!   should add. A body labelled form-encoded that starts with `{` is read as JSON, so a JSON
+//!   template works whichever of the two labels it gets.
 
 use crate::events::util::{
     account_from_email, domain_of, kind_of, looks_like_email, loose_time, parse_json, scalar,
@@ -132,8 +139,13 @@ pub fn parse_in(body: &[u8], content_type: &str, zone: Tz) -> Result<Parsed, Sou
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let json_media =
-        media == "application/json" || media == "text/json" || media.ends_with("+json");
+    let json_media = media == "application/json" || media.ends_with("+json");
+    if !json_media && media != "application/x-www-form-urlencoded" {
+        return Err(SourceError::field(
+            "content-type",
+            format!("`{content_type}` is neither application/json nor application/x-www-form-urlencoded"),
+        ));
+    }
     let starts_like_json = body
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -148,18 +160,10 @@ pub fn parse_in(body: &[u8], content_type: &str, zone: Tz) -> Result<Parsed, Sou
                 ))
             }
         }
-    } else if matches!(
-        media.as_str(),
-        "application/x-www-form-urlencoded" | "" | "text/plain"
-    ) {
+    } else {
         form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect()
-    } else {
-        return Err(SourceError::field(
-            "content-type",
-            format!("`{content_type}` is neither application/json nor application/x-www-form-urlencoded"),
-        ));
     };
     let map = without_unfilled(map);
     let value = Value::Object(map);

@@ -838,6 +838,29 @@ fn marketo_bad_input_names_the_field() {
         "content-type",
         "application/xml",
     );
+    // Marketo's encodings are JSON and Form/Url: text/plain or no type is refused, JSON-looking
+    // body or not, as the ingest handler does.
+    let form_body = b"leadId=1&activity=open_email&occurredAt=2026-03-02+10:05:00";
+    let json_body = br#"{"leadId":1,"activity":"open_email","occurredAt":"2026-03-02 10:05:00"}"#;
+    for ct in [
+        "text/plain",
+        "text/plain; charset=UTF-8",
+        "",
+        "text/xml",
+        "text/json",
+    ] {
+        for body in [&form_body[..], &json_body[..]] {
+            assert_field(marketo::parse(body, ct), "content-type", "neither");
+        }
+    }
+    for ct in [
+        "application/json",
+        "application/json; charset=UTF-8",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+    ] {
+        assert!(marketo::parse(json_body, ct).is_ok(), "{ct}");
+    }
+    assert!(marketo::parse(form_body, "application/x-www-form-urlencoded").is_ok());
     assert_field(marketo::parse(b"[1]", json), "$", "one JSON object");
     assert!(matches!(
         marketo::parse(b"{\"activity\": }", json),
