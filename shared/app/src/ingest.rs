@@ -64,7 +64,7 @@ impl Source {
 /// How many times a lead's write is attempted when other writers keep winning. Each round
 /// lets at least one writer through, so this covers 64 simultaneous deliveries for one lead
 /// (HubSpot sends at most 10 at once); the jittered backoff keeps the total to seconds.
-const MAX_ATTEMPTS: u32 = 64;
+pub(crate) const MAX_ATTEMPTS: u32 = 64;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
@@ -73,6 +73,8 @@ pub struct Summary {
     pub ignored: Vec<Ignored>,
     pub leads: usize,
     pub erased: usize,
+    /// Leads folded into another by a CRM merge.
+    pub merged: usize,
     pub transitions: Vec<LeadTransition>,
 }
 
@@ -223,16 +225,21 @@ async fn ingest<S: LeadStore>(
                 summary.erased += erase(store, &aliases_of(&lead)).await?;
             }
             Inbound::Merge { into, merged } => {
-                // Folding two scored histories into one is not built yet: say so, do not guess.
-                let names: Vec<String> = merged.iter().flat_map(aliases_of).map(|a| a.0).collect();
-                summary.ignored.push(Ignored {
-                    index: 0,
-                    reason: format!(
-                        "merge of {} into {} is not applied yet (leads are kept apart)",
-                        names.join(", "),
-                        aliases_of(&into).first().map_or("?", |a| a.0.as_str())
-                    ),
-                });
+                let survivor = aliases_of(&into);
+                for m in &merged {
+                    let done =
+                        crate::merge::merge_leads(cfg, store, &survivor, &aliases_of(m), now)
+                            .await?;
+                    summary.merged += usize::from(done.folded);
+                    if let Some(lead) = done.lead {
+                        summary
+                            .transitions
+                            .extend(done.transitions.into_iter().map(|t| LeadTransition {
+                                lead: lead.clone(),
+                                transition: t,
+                            }));
+                    }
+                }
             }
         }
     }
@@ -354,7 +361,7 @@ async fn apply_to_lead<S: LeadStore>(
 
 /// Exponential backoff with jitter (5 ms doubling, capped at 200 ms), so writers that
 /// collided do not collide again in lockstep.
-fn backoff(attempt: u32, lead: &str, now: DateTime<Utc>) -> Duration {
+pub(crate) fn backoff(attempt: u32, lead: &str, now: DateTime<Utc>) -> Duration {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (

@@ -5,3 +5,4 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+mod merge;

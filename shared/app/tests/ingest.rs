@@ -393,6 +393,74 @@ async fn a_hubspot_privacy_deletion_erases_the_lead_its_ledger_and_aliases() {
     assert_eq!(left, [None, None], "aliases erased");
 }
 
+/// A HubSpot merge folds the absorbed contact into the survivor: one lead, both histories,
+/// every alias; a redelivered merge changes nothing, and later events for the absorbed
+/// contact land on the survivor.
+async fn merges_fold_two_scored_contacts_into_one<S: LeadStore>(store: &S) {
+    let cfg = config();
+    let hubspot = |body: Value| hubspot_request("/webhooks/hubspot", &body);
+    for (object, email) in [(701, "hal@eta.io"), (702, "hal.b@eta.io")] {
+        let body = json!([property_change(object, object, "email", email)]);
+        let r = handle(&cfg, store, &hubspot(body), now()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let body = json!([
+        tick("h1", "hal@eta.io", 1),
+        tick("h2", "hal.b@eta.io", 2),
+        tick("h3", "hal.b@eta.io", 3)
+    ]);
+    let r = handle(&cfg, store, &signed_events(&body), now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (a, b) = (
+        score(store, "hal@eta.io").await,
+        score(store, "hal.b@eta.io").await,
+    );
+    assert!(a > Points::ZERO && b > Points::ZERO);
+    let merge = json!([{"eventId": 9, "subscriptionId": 9, "portalId": 62515, "appId": 1,
+        "occurredAt": 1772446800000i64, "subscriptionType": "contact.merge", "attemptNumber": 0,
+        "objectId": 701, "primaryObjectId": 701, "mergedObjectIds": [702], "newObjectId": 701,
+        "changeSource": "CRM_UI"}]);
+    let r = handle(&cfg, store, &hubspot(merge.clone()), now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["merged"], 1, "{}", r.body);
+    let ids = store
+        .resolve(&[
+            Alias::new("hubspot", "701"),
+            Alias::new("hubspot", "702"),
+            Alias::new("email", "hal@eta.io"),
+            Alias::new("email", "hal.b@eta.io"),
+        ])
+        .await
+        .unwrap();
+    assert!(ids.iter().all(|i| i.is_some() && *i == ids[0]), "{ids:?}");
+    assert_eq!(score(store, "hal.b@eta.io").await, a + b, "both histories");
+    // Redelivered: already one lead.
+    let r = handle(&cfg, store, &hubspot(merge), now()).await;
+    assert_eq!(r.body["merged"], 0, "{}", r.body);
+    assert_eq!(score(store, "hal@eta.io").await, a + b);
+    // The absorbed contact's later events, and redeliveries of its old ones, find the survivor.
+    let body = json!([tick("h3", "hal.b@eta.io", 3), tick("h4", "hal.b@eta.io", 4)]);
+    let r = handle(&cfg, store, &signed_events(&body), now()).await;
+    assert_eq!(
+        (r.body["accepted"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(score(store, "hal@eta.io").await > a + b);
+}
+
+#[tokio::test]
+async fn a_hubspot_merge_folds_two_leads_in_memory() {
+    merges_fold_two_scored_contacts_into_one(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn a_hubspot_merge_folds_two_leads_on_dynamodb() {
+    let moto = Moto::start();
+    let store = DynamoStore::new(moto.dynamodb().await, "ingest-merge");
+    store.create_table().await.unwrap();
+    merges_fold_two_scored_contacts_into_one(&store).await;
+}
+
 fn hubspot_request(path: &str, events: &Value) -> Request {
     let bytes = serde_json::to_vec(events).unwrap();
     let ts = now().timestamp_millis().to_string();
