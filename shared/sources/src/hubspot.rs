@@ -1,19 +1,33 @@
 //! HubSpot webhooks (Webhooks API for apps): a JSON array of events.
 //!
 //! Every event needs `eventId`, `occurredAt` (epoch ms) and `subscriptionType` (or `eventType`,
-//! the name HubSpot's docs table uses); the events we turn into something also need `objectId`.
+//! the name HubSpot's docs table uses); the events we turn into something also need `objectId`
+//! (an association change: `associationType`, `fromObjectId`, `toObjectId`).
 //! A missing or mistyped field fails the whole body with its path (`[2].objectId`).
 //!
 //! | subscription type | becomes |
 //! |---|---|
 //! | `contact.creation` | `identify` without attributes (the lead exists from then on) |
 //! | `contact.propertyChange` | `identify` with the mapped attribute, or `sales_feedback` (below) |
+//! | `contact.propertyChange` of `associatedcompanyid` | `identify` with `custom.associatedcompanyid`, and the account `hubspot:company:<id>` |
+//! | `contact.associationChange`, `CONTACT_TO_COMPANY`, primary, added | `identify` without attributes, account `hubspot:company:<toObjectId>` |
 //! | `contact.deletion`, `contact.privacyDeletion` | `Inbound::Erase` |
 //! | `contact.merge` | `Inbound::Merge` into `newObjectId` (else `primaryObjectId`) |
-//! | `contact.restore`, `contact.associationChange`, `company.*`, `deal.*`, others | ignored, with the reason |
+//! | `contact.restore`, other association changes, `company.*`, `deal.*`, others | ignored, with the reason |
 //!
-//! The lead is `CrmRef("hubspot", objectId)`; an `email` property change also names the email,
-//! so the store can join the contact to the lead its web and email events made.
+//! The lead is `CrmRef("hubspot", objectId)` (`fromObjectId` for an association change); an
+//! `email` property change also names the email, so the store can join the contact to the lead
+//! its web and email events made.
+//!
+//! Accounts: a HubSpot contact's company is its primary associated company, whose id HubSpot
+//! keeps in the read-only contact property `associatedcompanyid` (read-only since 2019: it
+//! follows the primary association). Either signal sets the item's account to
+//! `hubspot:company:<company id>`, a key no domain can collide with (Marketo, SendGrid and the
+//! generic format key accounts by domain; HubSpot's webhook names no domain, and looking the
+//! company up would need an API call). Only the primary company counts: a contact can have
+//! many associated companies, and `isPrimaryAssociation` must be `true`. A removed
+//! association, or `associatedcompanyid` emptied, sets no account (an item's account is
+//! "unknown" when absent, never "none"): the previous one stands until another is set.
 //!
 //! Property names: `email`, `firstname` -> `first_name`, `lastname` -> `last_name`, `jobtitle` ->
 //! `job_title`, `company`, `website`/`domain` -> `company_domain` (reduced to the bare domain),
@@ -34,14 +48,30 @@
 //! | `hs_lead_status` | `BAD_TIMING` | recycled (right lead, wrong time: back to marketing) |
 //! | `hs_lead_status` | `NEW`, `OPEN`, empty, custom values | ignored: no sales decision yet |
 //!
-//! Values compare case-insensitively. Nothing maps to `reopened`: HubSpot does not say what a
-//! property was before, so a move back cannot be told from a first setting.
+//! Values compare case-insensitively.
 //!
-//! Event ids are `hubspot:{eventId}:{objectId}:{occurredAt}:{subscriptionType}[:{propertyName}]`:
-//! HubSpot's `eventId` alone is not unique. HubSpot retries and duplicates deliveries; a second
-//! copy inside one body is ignored (`duplicate of [i]`), and across bodies the engine drops the
-//! repeated id. Items come out in `occurredAt` order (ties keep body order) because HubSpot
-//! sends them out of order and an erase or merge must follow the events before it.
+//! Nothing maps to `reopened`, on purpose. `reopened` moves a lead to `lead` from any stage
+//! (`FeedbackOutcome::target`), so it must only come from a real move back: a disqualified
+//! lead reopened, a churned customer. A `propertyChange` webhook carries the new value only
+//! (`propertyName`, `propertyValue`), never the old one, and this parser is stateless:
+//! - `hs_lead_status` `NEW` or `OPEN` after `UNQUALIFIED` looks exactly like the `NEW` a
+//!   workflow or import sets on every new contact (the fixture's `AUTOMATION_PLATFORM` one).
+//!   Mapping it to `reopened` would send every MQL back to `lead` the moment its contact is
+//!   created or assigned.
+//! - `lifecyclestage` moving backwards arrives as a plain `subscriber`/`lead`/
+//!   `marketingqualifiedlead` value (or `""` then that value), the same values as a first
+//!   setting and as the echo of the engine's own stage writes.
+//!
+//! A sound mapping needs the lead's current stage at apply time, e.g. an outcome that reopens
+//! only a `disqualified` (or `customer`) lead and is a no-op elsewhere; that is a domain
+//! change, after which `hs_lead_status` `NEW`/`OPEN` could feed it safely.
+//!
+//! Event ids are `hubspot:{eventId}:{objectId}:{occurredAt}:{subscriptionType}[:{propertyName}]`
+//! (for an association change, `{fromObjectId}` and `:{toObjectId}`): HubSpot's `eventId` alone
+//! is not unique. HubSpot retries and duplicates deliveries; a second copy inside one body is
+//! ignored (`duplicate of [i]`), and across bodies the engine drops the repeated id. Items come
+//! out in `occurredAt` order (ties keep body order) because HubSpot sends them out of order and
+//! an erase or merge must follow the events before it.
 
 use crate::events::util::{domain_of, expect_array, kind_of, parse_json, scalar, Obj};
 use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
@@ -165,9 +195,7 @@ fn item(o: &Obj<'_>) -> Result<Item, SourceError> {
             "contact.restore: the lead was erased when the contact was deleted; its next events start it again"
                 .into(),
         ),
-        "contact.associationChange" => {
-            Item::Skip("contact.associationChange: associations are not tracked".into())
-        }
+        "contact.associationChange" => association(o, at, &id_for)?,
         k if k.starts_with("company.") => Item::Skip(format!(
             "{k}: company events name no lead (accounts come from the leads' own events)"
         )),
@@ -218,6 +246,10 @@ fn property_change(
             },
         };
     }
+    let account = (name == COMPANY_ID_PROPERTY)
+        .then(|| company_id(&value))
+        .flatten()
+        .map(|c| company_account(&c));
     let mut lead = LeadRef::crm(SYSTEM, object);
     let (attribute, value) = match attribute(name) {
         Some("email") => {
@@ -242,10 +274,70 @@ fn property_change(
         key: id.clone(),
         inbound: Inbound::Event {
             lead,
-            account: None,
+            account,
             event: Event::new(id, at, EventKind::Identify).with_property(attribute, value),
         },
     }
+}
+
+/// The contact property holding the id of the contact's primary company.
+const COMPANY_ID_PROPERTY: &str = "associatedcompanyid";
+
+/// The account key of a HubSpot company (see the module doc).
+pub fn company_account(company_id: &str) -> String {
+    format!("hubspot:company:{company_id}")
+}
+
+/// A company id as `associatedcompanyid` holds it: digits (text or a whole number).
+fn company_id(value: &AttrValue) -> Option<String> {
+    match value {
+        AttrValue::Text(s) => {
+            let s = s.trim();
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_owned())
+        }
+        AttrValue::Number(n) if *n >= 1.0 && n.fract() == 0.0 && *n < 9.0e15 => {
+            Some(format!("{n:.0}"))
+        }
+        _ => None,
+    }
+}
+
+/// `contact.associationChange`: a contact's primary company, added, sets its account; every
+/// other association change is ignored with the reason (see the module doc).
+fn association(
+    o: &Obj<'_>,
+    at: DateTime<Utc>,
+    id_for: &dyn Fn(&str, Option<&str>) -> String,
+) -> Result<Item, SourceError> {
+    let kind = o.req_str("associationType")?;
+    if !kind.trim().eq_ignore_ascii_case("CONTACT_TO_COMPANY") {
+        return Ok(Item::Skip(format!(
+            "contact.associationChange {kind}: only the contact's primary company is used"
+        )));
+    }
+    let contact = o.req_id("fromObjectId")?;
+    let company = o.req_id("toObjectId")?;
+    if o.opt_bool("associationRemoved")?.unwrap_or(false) {
+        return Ok(Item::Skip(format!(
+            "contact.associationChange: company {company} removed from contact {contact} \
+             (the account stands until another primary company is set)"
+        )));
+    }
+    if o.opt_bool("isPrimaryAssociation")? != Some(true) {
+        return Ok(Item::Skip(format!(
+            "contact.associationChange: company {company} is not the primary company of contact {contact}"
+        )));
+    }
+    let id = id_for(&contact, Some(&company));
+    Ok(Item::Use {
+        at,
+        key: id.clone(),
+        inbound: Inbound::Event {
+            lead: LeadRef::crm(SYSTEM, contact),
+            account: Some(company_account(&company)),
+            event: Event::new(id, at, EventKind::Identify),
+        },
+    })
 }
 
 /// A HubSpot contact property's attribute name, if it is one of ours.

@@ -49,7 +49,8 @@ pub fn normalize_email(email: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Inbound {
-    /// A normalized event about a lead; `account` is the company domain or CRM company id.
+    /// A normalized event about a lead; `account` is the company: its domain (`acme.io`), or
+    /// a CRM company as `<system>:company:<id>` (`hubspot:company:901`). Absent means unknown.
     Event {
         lead: LeadRef,
         #[serde(skip_serializing_if = "Option::is_none")]

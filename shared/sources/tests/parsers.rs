@@ -89,6 +89,15 @@ fn hubspot_fixture_parses_into_the_expected_items_in_time_order() {
         ),
         ev(
             hs(5101),
+            Some("hubspot:company:901"),
+            Event::new(
+                id(1007, 5101, 1772445600500, "contact.associationChange:901"),
+                t("2026-03-02T10:00:00.500Z"),
+                EventKind::Identify,
+            ),
+        ),
+        ev(
+            hs(5101),
             None,
             Event::new(
                 id(1002, 5101, 1772445900000, "contact.propertyChange:jobtitle"),
@@ -183,7 +192,6 @@ fn hubspot_fixture_parses_into_the_expected_items_in_time_order() {
                 3,
                 "duplicate of [1] (same event hubspot:1002:5101:1772445900000:contact.propertyChange:jobtitle)"
             ),
-            (7, "contact.associationChange: associations are not tracked"),
             (
                 8,
                 "company.propertyChange: company events name no lead (accounts come from the leads' own events)"
@@ -244,6 +252,157 @@ fn hubspot_maps_properties_to_attributes_and_unknown_ones_to_custom() {
             event.properties.keys().collect::<Vec<_>>(),
             [attribute],
             "{property}"
+        );
+    }
+}
+
+/// A contact's account is its primary company: from `associatedcompanyid` or from a primary
+/// CONTACT_TO_COMPANY association; other association changes set nothing.
+#[test]
+fn hubspot_primary_company_becomes_the_account() {
+    let change = |value: &str| {
+        format!(
+            r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"associatedcompanyid","propertyValue":{value}}}]"#
+        )
+    };
+    let first = |body: &str| {
+        let p = hubspot::parse(body.as_bytes()).unwrap();
+        assert!(p.ignored.is_empty(), "{:?}", p.ignored);
+        match p.items.into_iter().next() {
+            Some(Inbound::Event {
+                lead,
+                account,
+                event,
+            }) => (lead, account, event),
+            other => panic!("{body}: {other:?}"),
+        }
+    };
+    let (lead, account, event) = first(&change(r#"" 901 ""#));
+    assert_eq!(lead, hs(7));
+    assert_eq!(account.as_deref(), Some("hubspot:company:901"));
+    assert_eq!(event.kind, EventKind::Identify);
+    assert_eq!(
+        event.properties.get("custom.associatedcompanyid"),
+        Some(&text(" 901 "))
+    );
+    assert_eq!(
+        first(&change("901")).1.as_deref(),
+        Some("hubspot:company:901"),
+        "a number works too"
+    );
+    assert_eq!(hubspot::company_account("42"), "hubspot:company:42");
+    // Emptied (the primary company removed), or not an id: the attribute changes, no account.
+    for value in [r#""""#, r#""n/a""#, "null"] {
+        let (_, account, event) = first(&change(value));
+        assert_eq!(account, None, "{value}");
+        assert_eq!(
+            event
+                .properties
+                .get("custom.associatedcompanyid")
+                .map(|v| v.is_present()),
+            Some(value == r#""n/a""#),
+            "{value}"
+        );
+    }
+
+    let association = |kind: &str, removed: &str, primary: &str| {
+        format!(
+            r#"[{{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"toObjectId":901,"associationType":"{kind}"{removed}{primary}}}]"#
+        )
+    };
+    let (lead, account, event) = first(&association(
+        "CONTACT_TO_COMPANY",
+        r#","associationRemoved":false"#,
+        r#","isPrimaryAssociation":true"#,
+    ));
+    assert_eq!(lead, hs(7));
+    assert_eq!(account.as_deref(), Some("hubspot:company:901"));
+    assert_eq!(
+        event,
+        Event::new(
+            "hubspot:2:7:1772445600000:contact.associationChange:901",
+            t("2026-03-02T10:00:00Z"),
+            EventKind::Identify
+        )
+    );
+    // Ignored, each with its reason: a removal, a secondary company, no primary flag, a deal.
+    for (body, reason) in [
+        (
+            association(
+                "CONTACT_TO_COMPANY",
+                r#","associationRemoved":true"#,
+                r#","isPrimaryAssociation":true"#,
+            ),
+            "contact.associationChange: company 901 removed from contact 7 (the account stands until another primary company is set)",
+        ),
+        (
+            association(
+                "CONTACT_TO_COMPANY",
+                r#","associationRemoved":false"#,
+                r#","isPrimaryAssociation":false"#,
+            ),
+            "contact.associationChange: company 901 is not the primary company of contact 7",
+        ),
+        (
+            association("CONTACT_TO_COMPANY", "", ""),
+            "contact.associationChange: company 901 is not the primary company of contact 7",
+        ),
+        (
+            association("CONTACT_TO_DEAL", "", r#","isPrimaryAssociation":true"#),
+            "contact.associationChange CONTACT_TO_DEAL: only the contact's primary company is used",
+        ),
+    ] {
+        let p = hubspot::parse(body.as_bytes()).unwrap();
+        assert!(p.items.is_empty(), "{body}");
+        assert_eq!(p.ignored, ignored(&[(0, reason)]), "{body}");
+    }
+    // A company association must name both records, with the right types.
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"associationType":"CONTACT_TO_COMPANY","isPrimaryAssociation":true}]"#,
+        ),
+        "[0].toObjectId",
+        "missing",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"toObjectId":901,"associationType":"CONTACT_TO_COMPANY","isPrimaryAssociation":"yes"}]"#,
+        ),
+        "[0].isPrimaryAssociation",
+        "true or false",
+    );
+    assert_field(
+        hubspot::parse(
+            br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"toObjectId":901}]"#,
+        ),
+        "[0].associationType",
+        "missing",
+    );
+}
+
+/// `reopened` is never produced: a property change carries no old value, so `NEW`/`OPEN` or an
+/// early lifecycle stage cannot be told apart from a first setting (see the module doc).
+#[test]
+fn hubspot_never_reopens_a_lead() {
+    for (name, value) in [
+        ("hs_lead_status", "NEW"),
+        ("hs_lead_status", "OPEN"),
+        ("hs_lead_status", ""),
+        ("lifecyclestage", "lead"),
+        ("lifecyclestage", "subscriber"),
+        ("lifecyclestage", "marketingqualifiedlead"),
+        ("lifecyclestage", ""),
+    ] {
+        let body = format!(
+            r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"{name}","propertyValue":"{value}"}}]"#
+        );
+        let p = hubspot::parse(body.as_bytes()).unwrap();
+        assert!(p.items.is_empty(), "{name}={value}: {:?}", p.items);
+        assert_eq!(p.ignored.len(), 1, "{name}={value}");
+        assert!(
+            p.ignored[0].reason.ends_with("is not a sales decision"),
+            "{}",
+            p.ignored[0].reason
         );
     }
 }
