@@ -19,6 +19,13 @@ pub const MARKETO_TIMEZONE: &str = "LEADSCORE_MARKETO_TIMEZONE";
 pub const EVENTS_SECRET: &str = "LEADSCORE_EVENTS_SECRET";
 pub const MAX_BODY_BYTES: &str = "LEADSCORE_MAX_BODY_BYTES";
 
+/// The oldest signed SendGrid timestamp accepted when the variable is unset: 25 hours.
+/// SendGrid retries a delivery that got no 2xx "at increasing intervals for up to 24 hours
+/// after the event occurs", and its docs do not say whether a retry is signed anew, so a retry
+/// may carry a timestamp up to about 24 hours old; the extra hour absorbs clock skew and
+/// SendGrid's batching (up to 30 s). `0` turns the check off.
+pub const DEFAULT_SENDGRID_MAX_AGE: Duration = Duration::from_secs(25 * 60 * 60);
+
 /// 1 MiB: HubSpot batches stay far below it.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -39,6 +46,7 @@ pub struct IngestConfig {
     pub hubspot_secret: Option<String>,
     pub hubspot_accept_v1_v2: bool,
     pub sendgrid_key: Option<VerifyingKey>,
+    /// The oldest (or furthest in the future) signed timestamp accepted; `None`: no limit.
     pub sendgrid_max_age: Option<Duration>,
     pub marketo_token: Option<String>,
     /// The Marketo instance's time zone: `{{system.dateTime}}` prints its wall clock without
@@ -127,11 +135,14 @@ impl IngestConfig {
             )?
             .unwrap_or(false),
             sendgrid_key,
-            sendgrid_max_age: parse_var::<u64>(
+            sendgrid_max_age: match parse_var::<u64>(
                 SENDGRID_MAX_AGE_SECONDS,
                 get(SENDGRID_MAX_AGE_SECONDS),
-            )?
-            .map(Duration::from_secs),
+            )? {
+                None => Some(DEFAULT_SENDGRID_MAX_AGE),
+                Some(0) => None,
+                Some(s) => Some(Duration::from_secs(s)),
+            },
             marketo_token: get(MARKETO_TOKEN),
             marketo_time_zone,
             events_secret: get(EVENTS_SECRET),

@@ -319,6 +319,42 @@ async fn sendgrid_refuses_tampered_stale_and_foreign_signatures() {
     assert_eq!(score(&store, "ana@acme.io").await, Points::whole(-20));
 }
 
+/// Unset, the SendGrid age limit is 25 hours: SendGrid retries for up to 24 hours after the
+/// event, so a day-old signature must still verify; `0` turns the limit off.
+#[tokio::test]
+async fn sendgrid_accepts_day_old_retries_by_default() {
+    let body = sendgrid_batch();
+    let key = sendgrid_key();
+    let unset = config_with(&[("LEADSCORE_SENDGRID_MAX_AGE_SECONDS", "")]).unwrap();
+    assert_eq!(
+        unset.sendgrid_max_age,
+        Some(std::time::Duration::from_secs(25 * 3600))
+    );
+    let store = MemoryStore::new();
+    // A retry 24 hours after the first attempt, carrying that attempt's signature.
+    let day_old = sendgrid_request(&key, now().timestamp() - 24 * 3600, &body);
+    let r = handle(&unset, &store, &day_old, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(counts(&r), (Some(4), Some(0), Some(1)), "{}", r.body);
+    // Past 25 hours it is refused, and so is a timestamp as far in the future.
+    for (sent, age) in [(-90_001, 90_001), (90_001, -90_001)] {
+        let req = sendgrid_request(&key, now().timestamp() + sent, &body);
+        let r = handle(&unset, &store, &req, now()).await;
+        assert_eq!((r.status, error_of(&r)), (401, "unauthorized"), "{sent}");
+        assert_eq!(
+            message_of(&r),
+            format!("timestamp is {age} s away from now (at most 90000 s allowed)")
+        );
+    }
+    // `0`: no limit, a week-old signature still verifies (and changes nothing here).
+    let off = config_with(&[("LEADSCORE_SENDGRID_MAX_AGE_SECONDS", "0")]).unwrap();
+    assert_eq!(off.sendgrid_max_age, None);
+    let week_old = sendgrid_request(&key, now().timestamp() - 7 * 24 * 3600, &body);
+    let r = handle(&off, &store, &week_old, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(counts(&r), (Some(0), Some(4), Some(1)), "{}", r.body);
+}
+
 #[tokio::test]
 async fn a_marketo_json_template_payload_scores_and_identifies_the_lead() {
     let (cfg, store) = (config(), MemoryStore::new());
