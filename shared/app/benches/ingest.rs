@@ -28,6 +28,9 @@ const BASE: &str = "https://hooks.example.com";
 struct Counting<S> {
     inner: S,
     requests: AtomicUsize,
+    /// Time spent in fetch and save calls (microseconds), to split the handler's latency.
+    fetch_us: AtomicUsize,
+    save_us: AtomicUsize,
 }
 
 impl<S> Counting<S> {
@@ -54,7 +57,11 @@ impl<S: LeadStore> LeadStore for Counting<S> {
         aliases: &[Alias],
     ) -> Result<(Vec<Option<String>>, Option<Stored>), StoreError> {
         self.add((aliases.len() + 1).div_ceil(100));
-        self.inner.fetch(candidate, aliases).await
+        let t = Instant::now();
+        let out = self.inner.fetch(candidate, aliases).await;
+        self.fetch_us
+            .fetch_add(t.elapsed().as_micros() as usize, Ordering::Relaxed);
+        out
     }
     async fn save(
         &self,
@@ -63,7 +70,11 @@ impl<S: LeadStore> LeadStore for Counting<S> {
         aliases: &[Alias],
     ) -> Result<u64, StoreError> {
         self.add(1);
-        self.inner.save(state, expected, aliases).await
+        let t = Instant::now();
+        let out = self.inner.save(state, expected, aliases).await;
+        self.save_us
+            .fetch_add(t.elapsed().as_micros() as usize, Ordering::Relaxed);
+        out
     }
     async fn save_merged(
         &self,
@@ -172,6 +183,8 @@ async fn main() {
     let store = Counting {
         inner: dynamo,
         requests: AtomicUsize::new(0),
+        fetch_us: AtomicUsize::new(0),
+        save_us: AtomicUsize::new(0),
     };
     let cfg = config();
     let now = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
@@ -198,7 +211,7 @@ async fn main() {
     }
 
     println!("== latency against moto: handler vs one bare PutItem (same run)");
-    const N: usize = 200;
+    const N: usize = 1000;
     let item = |i: usize| {
         HashMap::from([
             (
@@ -215,13 +228,22 @@ async fn main() {
             ),
         ])
     };
+    // The baseline writes to a table of its own: moto deep-copies a table on every
+    // TransactWriteItems (its rollback), so 200 baseline items in the leads' table would
+    // slow the handler's transactions with a cost real DynamoDB does not have.
+    DynamoStore::new(client.clone(), "baseline")
+        .create_table()
+        .await
+        .expect("baseline table");
+    store.fetch_us.store(0, Ordering::Relaxed);
+    store.save_us.store(0, Ordering::Relaxed);
     let (mut put, mut handler) = (Vec::new(), Vec::new());
     for i in 0..N {
         // Interleaved, so both see the same moto at the same time.
         let t = Instant::now();
         client
             .put_item()
-            .table_name("bench")
+            .table_name("baseline")
             .set_item(Some(item(i)))
             .send()
             .await
@@ -236,6 +258,17 @@ async fn main() {
         handler.push(t.elapsed());
         assert_eq!(r.status, 200, "{}", r.body);
     }
+    let total: Duration = handler.iter().sum();
+    let (fetch, save) = (
+        store.fetch_us.load(Ordering::Relaxed) as f64 / 1e3,
+        store.save_us.load(Ordering::Relaxed) as f64 / 1e3,
+    );
+    println!(
+        "handler time split: read {:.0}%, write {:.0}%, the rest (verify, parse, score, serialize) {:.0}%",
+        100.0 * fetch / (total.as_secs_f64() * 1e3),
+        100.0 * save / (total.as_secs_f64() * 1e3),
+        100.0 * (1.0 - (fetch + save) / (total.as_secs_f64() * 1e3))
+    );
     put.sort();
     handler.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;

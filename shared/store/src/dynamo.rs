@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | lead | `L#<lead id>` | `S` | `state` (JSON), `version`, `stage`, `score` |
+//! | lead | `L#<lead id>` | `S` | `state` (LZ4-compressed JSON), `version`, `stage`, `score` |
 //! | ledger | `L#<lead id>` | `E#<first seq, 10 digits>` | `entries` (JSON array), `expires_at` |
 //! | alias | `A#<kind>:<value>` | `A` | `lead` |
 //! | alias record | `L#<lead id>` | `A#<kind>:<value>` | (none: erasure finds the aliases here) |
@@ -12,6 +12,7 @@
 
 use crate::{Alias, LeadStore, StoreError, Stored};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
     KeyType, KeysAndAttributes, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -210,12 +211,17 @@ impl DynamoStore {
         state: &LeadState,
         version: u64,
     ) -> Result<HashMap<String, AttributeValue>, StoreError> {
-        let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt {
+        let json = serde_json::to_vec(state).map_err(|e| StoreError::Corrupt {
             key: state.lead_id.clone(),
             problem: format!("cannot serialize: {e}"),
         })?;
         let mut item = lead_key(&state.lead_id);
-        item.insert("state".into(), s(json));
+        // LZ4-compressed JSON: a state compresses about 4x, and DynamoDB bills writes and
+        // reads by the KB.
+        item.insert(
+            "state".into(),
+            AttributeValue::B(Blob::new(lz4_flex::compress_prepend_size(&json))),
+        );
         item.insert("version".into(), AttributeValue::N(version.to_string()));
         // Projected for the stream filter (MQL entries) and for reports.
         item.insert("stage".into(), s(state.stage.as_str()));
@@ -236,7 +242,7 @@ impl DynamoStore {
             .ledger
             .chunks(LEDGER_CHUNK)
             .map(|chunk| {
-                let json = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt {
+                let json = serde_json::to_vec(chunk).map_err(|e| StoreError::Corrupt {
                     key: state.lead_id.clone(),
                     problem: format!("cannot serialize ledger entries: {e}"),
                 })?;
@@ -244,7 +250,10 @@ impl DynamoStore {
                 let mut item = HashMap::from([
                     (PK.into(), s(format!("L#{}", state.lead_id))),
                     (SK.into(), s(format!("E#{first:010}"))),
-                    ("entries".into(), s(json)),
+                    (
+                        "entries".into(),
+                        AttributeValue::B(Blob::new(lz4_flex::compress_prepend_size(&json))),
+                    ),
                 ]);
                 let newest = chunk.iter().map(|e| e.recorded_at).max();
                 if let (Some(ttl), Some(newest)) = (self.ledger_ttl, newest) {
@@ -458,22 +467,43 @@ fn version_condition(expected: Option<u64>) -> (String, Option<(String, Attribut
     }
 }
 
+/// The most a stored state may claim to decompress to: far above any 400 KB item's content,
+/// low enough that a corrupt length cannot exhaust memory.
+const MAX_STATE_BYTES: usize = 64 << 20;
+
+/// A `state` (or ledger `entries`) attribute's bytes: LZ4 with the decompressed size in
+/// front.
+pub fn decode_state(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let size = bytes
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_le_bytes(b) as usize)
+        .ok_or("state is shorter than its size prefix")?;
+    if size > MAX_STATE_BYTES {
+        return Err(format!("state claims {size} bytes"));
+    }
+    lz4_flex::decompress_size_prepended(bytes)
+        .map_err(|e| format!("state does not decompress: {e}"))
+}
+
 fn read_lead(item: &HashMap<String, AttributeValue>, id: &str) -> Result<Stored, StoreError> {
     let corrupt = |problem: &str| StoreError::Corrupt {
         key: format!("L#{id}"),
         problem: problem.into(),
     };
-    let json = item
-        .get("state")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| corrupt("no `state` string"))?;
+    let state = match item.get("state") {
+        Some(AttributeValue::B(b)) => decode_state(b.as_ref()).map_err(|p| corrupt(&p))?,
+        // Written before states were compressed.
+        Some(AttributeValue::S(json)) => json.as_bytes().to_vec(),
+        _ => return Err(corrupt("no `state` attribute")),
+    };
     let version = item
         .get("version")
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| corrupt("no numeric `version`"))?;
-    let state =
-        serde_json::from_str(json).map_err(|e| corrupt(&format!("state does not parse: {e}")))?;
+    let state = serde_json::from_slice(&state)
+        .map_err(|e| corrupt(&format!("state does not parse: {e}")))?;
     Ok(Stored { state, version })
 }
 
@@ -487,6 +517,10 @@ impl LeadStore for DynamoStore {
         candidate: &str,
         aliases: &[Alias],
     ) -> Result<(Vec<Option<String>>, Option<Stored>), StoreError> {
+        if aliases.is_empty() {
+            // One key: a GetItem, lighter than a BatchGetItem.
+            return Ok((Vec::new(), self.load(candidate).await?));
+        }
         self.batch_get(Some(candidate), aliases).await
     }
 
@@ -630,11 +664,12 @@ impl LeadStore for DynamoStore {
                     key: format!("L#{lead_id}/{}", sk.map_or("?", |s| s.as_str())),
                     problem,
                 };
-                let json = item
-                    .get("entries")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| corrupt("no `entries` string".into()))?;
-                let chunk: Vec<LedgerEntry> = serde_json::from_str(json)
+                let json = match item.get("entries") {
+                    Some(AttributeValue::B(b)) => decode_state(b.as_ref()).map_err(&corrupt)?,
+                    Some(AttributeValue::S(json)) => json.as_bytes().to_vec(),
+                    _ => return Err(corrupt("no `entries` attribute".into())),
+                };
+                let chunk: Vec<LedgerEntry> = serde_json::from_slice(&json)
                     .map_err(|e| corrupt(format!("entries do not parse: {e}")))?;
                 entries.extend(chunk);
             }
@@ -680,5 +715,25 @@ impl LeadStore for DynamoStore {
             }
         }
         self.delete_keys(keys).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_state;
+
+    #[test]
+    fn states_decode_and_corrupt_lengths_are_refused() {
+        let json = br#"{"lead_id":"x"}"#.repeat(50);
+        let packed = lz4_flex::compress_prepend_size(&json);
+        assert!(packed.len() < json.len() / 4, "{} bytes", packed.len());
+        assert_eq!(decode_state(&packed).unwrap(), json);
+        assert!(decode_state(&[1, 2]).is_err());
+        let mut huge = packed.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_state(&huge).unwrap_err().contains("claims"));
+        let mut cut = packed;
+        cut.truncate(8);
+        assert!(decode_state(&cut).is_err());
     }
 }

@@ -14,7 +14,7 @@ pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
+pub use dynamo::{decode_state, DynamoStore, TTL_ATTRIBUTE};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 
