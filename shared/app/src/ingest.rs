@@ -208,11 +208,19 @@ async fn ingest<S: LeadStore>(
     let mut groups: BTreeMap<Alias, (Vec<Alias>, Vec<Event>)> = BTreeMap::new();
     for item in parsed.items {
         match item {
-            Inbound::Event { lead, event, .. } => {
+            Inbound::Event {
+                lead,
+                account,
+                mut event,
+            } => {
                 let aliases = aliases_of(&lead);
                 let Some(primary) = aliases.first().cloned() else {
                     continue;
                 };
+                if let Some(account) = account {
+                    // Carried on the event so a duplicate's account is ignored with it.
+                    event.account = Some(account);
+                }
                 let (known, events) = groups.entry(primary).or_default();
                 for a in aliases {
                     if !known.contains(&a) {

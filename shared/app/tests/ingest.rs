@@ -461,6 +461,51 @@ async fn a_hubspot_merge_folds_two_leads_on_dynamodb() {
     merges_fold_two_scored_contacts_into_one(&store).await;
 }
 
+/// The lead's account comes from its events: a company domain from the website, then the
+/// CRM company HubSpot associates, which wins over the domain; a stale domain does not undo it.
+#[tokio::test]
+async fn the_account_is_the_crm_company_else_the_domain() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let account = |store: MemoryStore| async move {
+        let (_, state, _) = common::lead(&store, Alias::new("email", "ivo@iota.io")).await;
+        (state.account.map(|a| a.key), store)
+    };
+    let r = handle(
+        &cfg,
+        &store,
+        &signed_events(&json!([tick("i1", "ivo@iota.io", 1)])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (got, store) = account(store).await;
+    assert_eq!(got.as_deref(), Some("iota.io"));
+    let body = json!([
+        property_change(1, 801, "email", "ivo@iota.io"),
+        property_change(2, 801, "associatedcompanyid", "9001")
+    ]);
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request("/webhooks/hubspot", &body),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (got, store) = account(store).await;
+    assert_eq!(got.as_deref(), Some("hubspot:company:9001"));
+    let r = handle(
+        &cfg,
+        &store,
+        &signed_events(&json!([tick("i2", "ivo@iota.io", 9)])),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (got, _) = account(store).await;
+    assert_eq!(got.as_deref(), Some("hubspot:company:9001"));
+}
+
 fn hubspot_request(path: &str, events: &Value) -> Request {
     let bytes = serde_json::to_vec(events).unwrap();
     let ts = now().timestamp_millis().to_string();

@@ -203,6 +203,9 @@ pub struct Event {
     /// The outcome of a `sales_feedback` event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<FeedbackOutcome>,
+    /// The lead's company as the source names it (see [`crate::account`]), when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl Event {
@@ -219,6 +222,7 @@ impl Event {
             name: None,
             properties: BTreeMap::new(),
             outcome: None,
+            account: None,
         }
     }
 

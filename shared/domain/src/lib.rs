@@ -7,6 +7,7 @@
 /// counting when cloned) up to 24 bytes.
 pub type Name = compact_str::CompactString;
 
+pub mod account;
 pub mod engine;
 pub mod event;
 pub mod grade;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod points;
 pub mod replay;
 
+pub use account::Account;
 pub use engine::{apply, decay, LeadState, Outcome};
 pub use event::{AttrValue, Attributes, Event, EventKind, FeedbackOutcome};
 pub use grade::Grade;

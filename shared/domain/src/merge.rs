@@ -22,6 +22,8 @@
 //!   lead is known to have heard of a newer value, which is what the survivor would hold had
 //!   it received the absorbed lead's `identify` events.
 //! - **Times.** `first_seen_at` is the earlier of the two, `last_engaged_at` the later.
+//! - **Account.** The absorbed lead's account is observed like any other (a CRM company
+//!   beats a domain, then the newer wins).
 //! - **Re-evaluation** goes through the engine's own steps, as after a batch: activities from
 //!   the earliest added one onwards (caps apply across both leads' activities, and lifetimes,
 //!   expiry and half-life, as of the survivor's `decayed_through`), combinations, fit rules
@@ -140,6 +142,9 @@ pub fn merge(
         (a, b) => a.or(b),
     };
     into.last_engaged_at = into.last_engaged_at.max(absorbed.last_engaged_at);
+    if let Some(a) = &absorbed.account {
+        into.observe_account(&a.key, a.at);
+    }
 
     // Re-evaluation, in the order `apply` runs it after a batch.
     if !new_records.is_empty() {

@@ -229,6 +229,10 @@ impl DynamoStore {
             "score".into(),
             AttributeValue::N(state.scores.total.to_string()),
         );
+        // Projected for account roll-ups.
+        if let Some(a) = &state.account {
+            item.insert("account".into(), s(&a.key));
+        }
         Ok(item)
     }
 

@@ -396,8 +396,28 @@ async fn ledger_items_expire_after_the_configured_ttl() {
         .with_ledger_ttl(Some(chrono::Duration::days(30)));
     let s = scored("ivy", &["e1"]);
     expiring.save(&s, None, &[]).await.unwrap();
-    let s = scored("jon", &["e1"]);
+    let mut s = scored("jon", &["e1"]);
+    s.observe_account(
+        "hubspot:company:5",
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+    );
     kept.save(&s, None, &[]).await.unwrap();
+    // The lead item projects its account (for roll-ups) and keeps no TTL.
+    let lead = client
+        .get_item()
+        .table_name("leadscore-ttl")
+        .key("pk", AttributeValue::S("L#jon".into()))
+        .key("sk", AttributeValue::S("S".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("lead item");
+    assert_eq!(
+        lead.get("account"),
+        Some(&AttributeValue::S("hubspot:company:5".into()))
+    );
+    assert_eq!(lead.get(leadscore_store::TTL_ATTRIBUTE), None);
     let get = |lead: &str| {
         let key = HashMap::from([
             ("pk".to_owned(), AttributeValue::S(format!("L#{lead}"))),

@@ -59,6 +59,9 @@ pub fn apply(
             continue;
         }
         out.accepted += 1;
+        if let Some(account) = &e.account {
+            state.observe_account(account, e.occurred_at);
+        }
         match e.kind {
             EventKind::Identify => attributes_changed |= merge_attributes(state, e, &id),
             EventKind::SalesFeedback => feedback.push(e),

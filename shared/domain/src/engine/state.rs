@@ -147,6 +147,9 @@ pub struct LeadState {
     /// Current points of each fit rule.
     #[serde(default)]
     pub fit: BTreeMap<Name, Points>,
+    /// The company the lead belongs to (see [`crate::account`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<crate::account::Account>,
     /// Every event id applied, scoring or not.
     #[serde(default)]
     pub seen: FxHashSet<Name>,
