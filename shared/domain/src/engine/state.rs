@@ -163,6 +163,11 @@ pub struct LeadState {
     pub ledger: Ledger,
     #[serde(default)]
     pub transitions: Vec<Transition>,
+    /// Transitions to hand to other systems (the nurture program), kept until the
+    /// application confirms them sent: written in the same save as the transition, so none
+    /// is lost if sending fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<Transition>,
     /// The model instance the cached rule indices point into.
     #[serde(skip)]
     pub(crate) linked: Transient<u64>,
