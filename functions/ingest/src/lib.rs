@@ -8,7 +8,7 @@ mod config;
 mod convert;
 pub mod secrets;
 
-pub use config::{Config, ConfigError, TABLE};
+pub use config::{Config, ConfigError, StoreConfig, TABLE};
 pub use convert::{to_request, to_response, ConvertError};
 pub use secrets::{AwsSecrets, SecretProblem, SecretSource, SecretStore};
 
@@ -56,31 +56,4 @@ fn log_outcome(method: &str, path: &str, r: &leadscore_app::http::Response) {
         400..=499 => tracing::warn!(method, path, status = r.status, message, "refused"),
         _ => tracing::error!(method, path, status = r.status, message, "failed"),
     }
-}
-
-/// Logs to stdout without ANSI colours (CloudWatch shows escape codes verbatim): JSON lines
-/// when Lambda's advanced logging controls ask for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), compact
-/// text otherwise. The level comes from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
-/// Calling it twice is harmless.
-pub fn init_tracing() {
-    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
-    let directives = var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|| var("RUST_LOG"))
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(directives);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_target(false);
-    // An error only means a subscriber is already set (tests): keep that one.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.compact().try_init()
-    };
 }

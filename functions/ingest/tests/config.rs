@@ -16,12 +16,16 @@ fn a_complete_configuration_reads_the_table_model_and_secrets() {
         ("LEADSCORE_MAX_BODY_BYTES", "2048"),
     ]))
     .unwrap();
-    assert_eq!(cfg.table, "leads");
+    assert_eq!(cfg.store.table, "leads");
     assert_eq!(cfg.model_path, path);
     assert_eq!(cfg.ingest.events_secret.as_deref(), Some("s3cret"));
     assert_eq!(cfg.ingest.max_body_bytes, 2048);
     assert!(cfg.ingest.marketo_token.is_none());
-    assert_eq!(cfg.ledger_ttl, Some(chrono::Duration::days(400)), "default");
+    assert_eq!(
+        cfg.store.ledger_ttl,
+        Some(chrono::Duration::days(400)),
+        "default"
+    );
 }
 
 #[test]
@@ -35,11 +39,11 @@ fn the_ledger_ttl_is_configured_in_days_and_a_bad_value_names_the_variable() {
         ]))
     };
     assert_eq!(
-        with("90").unwrap().ledger_ttl,
+        with("90").unwrap().store.ledger_ttl,
         Some(chrono::Duration::days(90))
     );
     assert_eq!(
-        with("0").unwrap().ledger_ttl,
+        with("0").unwrap().store.ledger_ttl,
         None,
         "0 keeps entries for ever"
     );
@@ -136,6 +140,45 @@ fn an_invalid_ingest_variable_is_reported_by_name() {
     ]))
     .err()
     .unwrap();
-    assert!(matches!(err, ConfigError::Ingest(_)), "{err}");
-    assert!(err.to_string().contains("LEADSCORE_MAX_BODY_BYTES"));
+    assert!(
+        matches!(
+            err,
+            ConfigError::Invalid {
+                var: "LEADSCORE_MAX_BODY_BYTES",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .starts_with("LEADSCORE_MAX_BODY_BYTES: `lots`"));
+}
+
+#[test]
+fn a_hubspot_secret_without_the_public_url_names_the_missing_variable() {
+    let path = write_model("config-no-url", MODEL);
+    let err = Config::from_lookup(lookup(&[
+        ("LEADSCORE_TABLE", "leads"),
+        ("LEADSCORE_MODEL", path.to_str().unwrap()),
+        ("LEADSCORE_HUBSPOT_CLIENT_SECRET", "s"),
+    ]))
+    .err()
+    .unwrap();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Missing {
+                var: "LEADSCORE_PUBLIC_BASE_URL",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("LEADSCORE_HUBSPOT_CLIENT_SECRET"));
+}
+
+#[test]
+fn the_runtime_reads_the_model_variable_the_app_documents() {
+    assert_eq!(leadscore_runtime::MODEL, leadscore_app::config::MODEL);
 }
