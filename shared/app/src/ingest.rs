@@ -180,9 +180,15 @@ fn verify(
     Ok(())
 }
 
-fn parse(cfg: &IngestConfig, source: Source, req: &Request) -> Result<Parsed, IngestError> {
+fn parse(
+    cfg: &IngestConfig,
+    source: Source,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Parsed, IngestError> {
     Ok(match source {
-        Source::HubSpot => hubspot::parse(&req.body)?,
+        // A workflow webhook without `lastmodifieddate` happened when it arrived.
+        Source::HubSpot => hubspot::parse(&req.body, now)?,
         // Times without an offset ({{system.dateTime}}) are the instance's wall clock.
         Source::Marketo => marketo::parse_in(&req.body, &media_type(req), cfg.marketo_time_zone)?,
         Source::SendGrid => sendgrid::parse(&req.body)?,
@@ -198,7 +204,7 @@ async fn ingest<S: LeadStore>(
 ) -> Result<Summary, IngestError> {
     let source = check_request(cfg, req)?;
     verify(cfg, source, req, now)?;
-    let parsed = parse(cfg, source, req)?;
+    let parsed = parse(cfg, source, req, now)?;
     let mut summary = Summary {
         ignored: parsed.ignored,
         ..Summary::default()

@@ -1,6 +1,7 @@
-//! The ingest handler's SendGrid and Marketo routes end to end: ECDSA-signed SendGrid batches
-//! (signed here with a deterministic P-256 key), Marketo's shared-token header, both Marketo
-//! body encodings, and the refusals, down to the scores and attributes stored.
+//! The ingest handler's SendGrid, Marketo and HubSpot workflow routes end to end:
+//! ECDSA-signed SendGrid batches (signed here with a deterministic P-256 key), Marketo's
+//! shared-token header, both Marketo body encodings, v2-signed HubSpot workflow webhooks, and
+//! the refusals, down to the scores and attributes stored.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -8,7 +9,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use leadscore_app::config::{ConfigError, IngestConfig};
 use leadscore_app::http::{Request, Response};
 use leadscore_app::ingest::handle;
-use leadscore_domain::{AttrValue, Points};
+use leadscore_domain::{AttrValue, Points, Stage};
 use leadscore_store::{Alias, LeadStore, MemoryStore};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -61,6 +62,13 @@ points = 10
 const SENDGRID_FIXTURE: &[u8] = include_bytes!("../../sources/tests/fixtures/sendgrid.json");
 const MARKETO_JSON: &[u8] = include_bytes!("../../sources/tests/fixtures/marketo.json");
 const MARKETO_FORM: &[u8] = include_bytes!("../../sources/tests/fixtures/marketo.form");
+/// A contact-based workflow's "Send a webhook" body with all properties (the classic contact
+/// record; the parser tests cite where the shape comes from).
+const HUBSPOT_WORKFLOW: &[u8] =
+    include_bytes!("../../sources/tests/fixtures/hubspot-workflow-contact.json");
+
+const HUBSPOT_SECRET: &str = "hubspot-client-secret";
+const BASE: &str = "https://hooks.example.com";
 
 fn sendgrid_key() -> SigningKey {
     SigningKey::from_slice(&[7u8; 32]).expect("a valid P-256 scalar")
@@ -110,6 +118,39 @@ fn sendgrid_request(key: &SigningKey, timestamp: i64, body: &[u8]) -> Request {
         ],
         body,
     )
+}
+
+/// A HubSpot workflow delivery signed with v2, as the "Send a webhook" action signs:
+/// hex(SHA-256(client secret + method + the URL as called + body)), no timestamp.
+fn hubspot_v2_request(body: &[u8]) -> Request {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(HUBSPOT_SECRET.as_bytes());
+    h.update(b"POST");
+    h.update(format!("{BASE}/webhooks/hubspot").as_bytes());
+    h.update(body);
+    let signature: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    request(
+        "/webhooks/hubspot",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-HubSpot-Signature", &signature),
+            ("X-HubSpot-Signature-Version", "v2"),
+        ],
+        body,
+    )
+}
+
+/// The HubSpot variables, with v1/v2 signatures accepted or not.
+fn hubspot_config(accept_v1_v2: bool) -> IngestConfig {
+    let mut vars = vec![
+        ("LEADSCORE_HUBSPOT_CLIENT_SECRET", HUBSPOT_SECRET),
+        ("LEADSCORE_PUBLIC_BASE_URL", BASE),
+    ];
+    if accept_v1_v2 {
+        vars.push(("LEADSCORE_HUBSPOT_ACCEPT_V1_V2", "true"));
+    }
+    config_with(&vars).expect("valid config")
 }
 
 fn marketo_request(content_type: &str, token: Option<&str>, body: &[u8]) -> Request {
@@ -645,4 +686,90 @@ async fn sendgrid_and_marketo_meet_on_the_email_address() {
         let (by_marketo, _, _) = lead(&store, Alias::new("marketo", "318224")).await;
         assert_eq!(by_email, by_marketo, "sendgrid first: {sendgrid_first}");
     }
+}
+
+/// A contact-based workflow's webhook (all properties), signed with v2: the contact's fit
+/// attributes, account and sales status land on its lead, and HubSpot's retries, which
+/// resend the same body for up to three days, are duplicates that write nothing.
+#[tokio::test]
+async fn a_v2_signed_hubspot_workflow_webhook_scores_fit_and_its_retries_are_duplicates() {
+    let (cfg, store) = (hubspot_config(true), MemoryStore::new());
+    let req = hubspot_v2_request(HUBSPOT_WORKFLOW);
+    let r = handle(&cfg, &store, &req, now()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The identify and the hs_lead_status CONNECTED feedback; lifecyclestage MQL is reported.
+    assert_eq!(counts(&r), (Some(2), Some(0), Some(1)), "{}", r.body);
+    assert_eq!(ignored_indexes(&r), [0], "{}", r.body);
+    assert_eq!(
+        r.body["ignored"][0]["reason"],
+        "lifecyclestage `marketingqualifiedlead` is not a sales decision"
+    );
+    // Fit "Director of Engineering" 10, and the contact's email resolves to the same lead.
+    assert_eq!(
+        score(&store, "priya.nair@globex.com").await,
+        Points::whole(10)
+    );
+    let (id, state, version) = lead(&store, Alias::new("hubspot", "5101")).await;
+    assert_eq!(id, "hubspot:5101");
+    assert_eq!(state.scores.fit, Points::whole(10));
+    let attr = |k: &str| state.attributes.get(k).cloned();
+    assert_eq!(attr("email"), text("priya.nair@globex.com"));
+    assert_eq!(attr("job_title"), text("Director of Engineering"));
+    assert_eq!(attr("company_domain"), text("globex.com"));
+    assert_eq!(attr("company_size"), text("450"));
+    assert_eq!(attr("annual_revenue"), text("85000000"));
+    assert_eq!(attr("lead_source"), text("ORGANIC_SEARCH"));
+    assert_eq!(attr("hs_object_id"), None);
+    assert_eq!(
+        state.account.as_ref().map(|a| a.key.as_str()),
+        Some("hubspot:company:901")
+    );
+    assert_eq!(state.seen.len(), 2);
+    // hs_lead_status CONNECTED: sales is working the lead.
+    assert_eq!(state.stage, Stage::Sql, "{}", r.body);
+    assert_eq!(r.body["transitions"][0]["to"], "sql", "{}", r.body);
+
+    // HubSpot retries the same delivery (same bytes, same signature) hours and days later.
+    for later in [TimeDelta::hours(1), TimeDelta::days(3)] {
+        let r = handle(&cfg, &store, &req, now() + later).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(counts(&r), (Some(0), Some(2), Some(1)), "{}", r.body);
+        let (_, again, after) = lead(&store, Alias::new("hubspot", "5101")).await;
+        assert_eq!(after, version, "a redelivery writes nothing");
+        assert_eq!(again.scores, state.scores);
+    }
+}
+
+/// Workflow webhooks are signed with v2 only: refused (401) until v1/v2 are enabled, and a
+/// body that does not match its signature is refused even then.
+#[tokio::test]
+async fn a_v2_signed_hubspot_request_is_refused_unless_v1_v2_are_enabled() {
+    let store = MemoryStore::new();
+    let req = hubspot_v2_request(HUBSPOT_WORKFLOW);
+    let r = handle(&hubspot_config(false), &store, &req, now()).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(error_of(&r), "unauthorized");
+    assert_eq!(message_of(&r), "signature version v2 is not accepted");
+    assert!(!exists(&store, Alias::new("hubspot", "5101")).await);
+
+    let cfg = hubspot_config(true);
+    let mut tampered = req.clone();
+    if let Some(at) = tampered.body.iter().position(|&b| b == b'4') {
+        tampered.body[at] = b'9'; // 450 employees becomes 950, or the like
+    }
+    let r = handle(&cfg, &store, &tampered, now()).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(message_of(&r), "signature does not match");
+    assert!(!exists(&store, Alias::new("hubspot", "5101")).await);
+
+    // Signed, but neither HubSpot shape: a 400 naming the field, and nothing stored.
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_v2_request(br#"{"jobtitle": "CTO"}"#),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["field"], "hs_object_id");
 }

@@ -1,4 +1,14 @@
-//! HubSpot webhooks (Webhooks API for apps): a JSON array of events.
+//! HubSpot webhooks. The body's shape says which kind it is:
+//!
+//! | body | sender | becomes |
+//! |---|---|---|
+//! | a JSON array | the Webhooks API for apps: a batch of subscription events | one item per event (below) |
+//! | a JSON object with `properties` (and `vid`, `canonical-vid`) | a contact-based workflow's "Send a webhook" action, all properties (the classic payload: the contact record) | `identify` with the mapped attributes, the account, `sales_feedback` (see "Workflow webhooks") |
+//! | any other JSON object | the same action with "Customize request body": property name -> value | the same |
+//! | a JSON object with `companyId` or `dealId` and no `vid` | a company- or deal-based workflow | ignored, with the reason |
+//! | anything else, or one subscription event outside an array | | 400 naming the problem |
+//!
+//! ## App webhooks (an array)
 //!
 //! Every event needs `eventId`, `occurredAt` (epoch ms) and `subscriptionType` (or `eventType`,
 //! the name HubSpot's docs table uses); the events we turn into something also need `objectId`
@@ -72,21 +82,105 @@
 //! ignored (`duplicate of [i]`), and across bodies the engine drops the repeated id. Items come
 //! out in `occurredAt` order (ties keep body order) because HubSpot sends them out of order and
 //! an erase or merge must follow the events before it.
+//!
+//! ## Workflow webhooks (an object)
+//!
+//! A workflow's "Send a webhook" action POSTs one enrolled record per request, signed with
+//! v2 (`X-HubSpot-Signature`, SHA-256 of client secret + method + URL + body, no timestamp),
+//! and retries a failed delivery for up to three days (not after a 4xx other than 429).
+//! Two contact payloads are accepted:
+//! - **All properties** (the classic payload): the contact as HubSpot's contact API returns
+//!   it, `{"vid": 5101, "canonical-vid": 5101, "portal-id": 62515, "properties": {"jobtitle":
+//!   {"value": "VP Engineering", "versions": [...]}, ...}, "identity-profiles": [...], ...}`.
+//!   Only each property's `value` is read (a bare value is taken too); the contact is
+//!   `canonical-vid`, else `vid`, else the `hs_object_id` property.
+//! - **A customized body**: `{"hs_object_id": "5101", "email": "...", "jobtitle": "..."}`:
+//!   the action lets each chosen property be sent under a key of one's choosing, and here
+//!   the key must be the property's internal name (`jobtitle`, not `Job title`: it is read
+//!   as that property). It must carry `hs_object_id` (the Record ID), and should carry
+//!   `lastmodifieddate` (see the ids below).
+//!
+//! Set up the action with the URL `<LEADSCORE_PUBLIC_BASE_URL>/webhooks/hubspot` exactly (v2
+//! signs the URL as called), authentication "Include request signature in header" with the
+//! ID of the app whose client secret is `LEADSCORE_HUBSPOT_CLIENT_SECRET`, and set
+//! `LEADSCORE_HUBSPOT_ACCEPT_V1_V2=true`: v2 carries no timestamp, so a captured request
+//! replays for ever, and v1/v2 are refused (401) unless enabled.
+//!
+//! Either becomes, for the lead `CrmRef("hubspot", id)` with the `email` property's address
+//! (else the classic payload's primary `EMAIL` identity in `identity-profiles`):
+//! - one `identify` carrying every other property mapped exactly as a property change maps
+//!   it (names, blanks, the website's domain, `custom.<name>`), with the account
+//!   `hubspot:company:<associatedcompanyid>` when that property holds a company id;
+//! - one `sales_feedback` for `lifecyclestage` and one for `hs_lead_status` when their value
+//!   is a sales decision (the tables above); a value that is none is reported as ignored
+//!   (index 0), as for a property change.
+//!
+//! `hs_object_id` and `lastmodifieddate` name and date the record and are not attributes (in
+//! a customized body, neither are `vid` and `canonical-vid`). The classic payload carries
+//! every valued property, HubSpot's own `hs_*` analytics among them, and each becomes a
+//! `custom.*` attribute like any unmapped property: a customized body sends only the
+//! properties the model uses.
+//!
+//! Time: `lastmodifieddate` (epoch milliseconds, as HubSpot sends it, or RFC 3339), else the
+//! time the request arrived.
+//!
+//! Ids: HubSpot's retries resend the same enrollment for days and the payload carries no
+//! delivery id, so the id is derived from the content: `hubspot:workflow:{id}:{hash}`, where
+//! `hash` is the first 16 bytes (hex) of a SHA-256 of the contact id and of every property's
+//! name and value as sent, by name (not of the raw body, and not of `versions` or
+//! `identity-profiles`). The feedback events append `:{property}`. A retry carries the same
+//! values, so it is a duplicate; another enrollment of a changed record differs at least in
+//! `lastmodifieddate` (every change moves it), so it is new. Two enrollments of an unchanged
+//! record are one event, which changes nothing. A customized body without `lastmodifieddate`
+//! cannot tell a status that went `A`, `B`, then `A` again from a retry of the first `A`:
+//! include it.
 
-use crate::events::util::{domain_of, expect_array, kind_of, parse_json, scalar, Obj};
+use crate::events::util::{
+    domain_of, id_text, kind_of, not_an_id, parse_json, rfc3339, scalar, Obj,
+};
 use crate::{Ignored, Inbound, LeadRef, Parsed, SourceError};
 use chrono::{DateTime, Utc};
 use leadscore_domain::{AttrValue, Event, EventKind, FeedbackOutcome};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The CRM system name of HubSpot ids.
 pub const SYSTEM: &str = "hubspot";
 
-/// Parses a HubSpot webhook body (see the module doc).
-pub fn parse(body: &[u8]) -> Result<Parsed, SourceError> {
+/// Parses a HubSpot webhook body (see the module doc): a JSON array is a batch of app
+/// webhook events, a JSON object is a workflow webhook. `received_at` is when the request
+/// arrived: the time of a workflow webhook that carries no `lastmodifieddate`.
+pub fn parse(body: &[u8], received_at: DateTime<Utc>) -> Result<Parsed, SourceError> {
     let value = parse_json(body)?;
-    let list = expect_array(&value, "HubSpot events")?;
+    match &value {
+        Value::Array(list) => batch(list),
+        Value::Object(map) if SUBSCRIPTION_KEYS.iter().any(|k| map.contains_key(*k)) => {
+            Err(SourceError::field(
+                "$",
+                "expected a JSON array of HubSpot events, found one event object \
+                 (app webhooks always arrive in an array; a workflow webhook names a contact, \
+                 not a subscriptionType)",
+            ))
+        }
+        Value::Object(_) => workflow(&Obj::new(&value, String::new())?, received_at),
+        other => Err(SourceError::field(
+            "$",
+            format!(
+                "expected a JSON array of HubSpot events (app webhooks) or a JSON object \
+                 (a workflow webhook), found {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+/// Fields only an app webhook event has: an object with one of them is a lone event sent
+/// without its array, not a workflow webhook.
+const SUBSCRIPTION_KEYS: [&str; 3] = ["subscriptionType", "eventType", "occurredAt"];
+
+/// A batch of app webhook events (see the module doc).
+fn batch(list: &[Value]) -> Result<Parsed, SourceError> {
     let mut parsed = Parsed::default();
     let mut items: Vec<(DateTime<Utc>, usize, Inbound)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -223,6 +317,61 @@ fn property_change(
     name: &str,
     value: AttrValue,
 ) -> Item {
+    let mut lead = LeadRef::crm(SYSTEM, object);
+    let (account, event) = match map_property(name, value) {
+        Mapped::NoDecision(reason) => return Item::Skip(reason),
+        Mapped::Feedback { outcome, target } => {
+            let mut e = Event::new(id.clone(), at, EventKind::SalesFeedback).with_outcome(outcome);
+            e.target = Some(target);
+            (None, e)
+        }
+        Mapped::Attribute {
+            attribute,
+            value,
+            email,
+            account,
+        } => {
+            if email.is_some() {
+                lead.email = email;
+            }
+            let e = Event::new(id.clone(), at, EventKind::Identify).with_property(attribute, value);
+            (account, e)
+        }
+    };
+    Item::Use {
+        at,
+        key: id,
+        inbound: Inbound::Event {
+            lead,
+            account,
+            event,
+        },
+    }
+}
+
+/// What one contact property, with its new value, means for the lead. Property changes and
+/// workflow webhooks both go through here, so a property means the same from either.
+enum Mapped {
+    /// A sales decision (`lifecyclestage`, `hs_lead_status`); `target` is `name:value`.
+    Feedback {
+        outcome: FeedbackOutcome,
+        target: String,
+    },
+    /// `lifecyclestage` or `hs_lead_status` with a value that is no sales decision: why.
+    NoDecision(String),
+    /// A lead attribute. `email` (normalized) also names the lead; `account` is the
+    /// contact's primary company (`associatedcompanyid`).
+    Attribute {
+        attribute: String,
+        value: AttrValue,
+        email: Option<String>,
+        account: Option<String>,
+    },
+}
+
+/// Maps a contact property (see the module doc): sales feedback, or an attribute with
+/// blanks cleared, the website reduced to its domain, and unknown names as `custom.<name>`.
+fn map_property(name: &str, value: AttrValue) -> Mapped {
     let text = value.as_text().map(str::trim).unwrap_or_default();
     let feedback = match name {
         "lifecyclestage" => Some(lifecycle_outcome(text)),
@@ -230,31 +379,26 @@ fn property_change(
         _ => None,
     };
     if let Some(outcome) = feedback {
-        let Some(outcome) = outcome else {
-            let shown = if text.is_empty() { "(empty)" } else { text };
-            return Item::Skip(format!("{name} `{shown}` is not a sales decision"));
-        };
-        let mut e = Event::new(id.clone(), at, EventKind::SalesFeedback).with_outcome(outcome);
-        e.target = Some(format!("{name}:{text}"));
-        return Item::Use {
-            at,
-            key: id,
-            inbound: Inbound::Event {
-                lead: LeadRef::crm(SYSTEM, object),
-                account: None,
-                event: e,
+        return match outcome {
+            Some(outcome) => Mapped::Feedback {
+                outcome,
+                target: format!("{name}:{text}"),
             },
+            None => {
+                let shown = if text.is_empty() { "(empty)" } else { text };
+                Mapped::NoDecision(format!("{name} `{shown}` is not a sales decision"))
+            }
         };
     }
     let account = (name == COMPANY_ID_PROPERTY)
         .then(|| company_id(&value))
         .flatten()
         .map(|c| company_account(&c));
-    let mut lead = LeadRef::crm(SYSTEM, object);
+    let mut email = None;
     let (attribute, value) = match attribute(name) {
         Some("email") => {
             if !text.is_empty() {
-                lead.email = LeadRef::email(text).email;
+                email = LeadRef::email(text).email;
             }
             ("email".to_owned(), value)
         }
@@ -269,14 +413,11 @@ fn property_change(
         AttrValue::Text(s) if s.trim().is_empty() => AttrValue::Null,
         v => v,
     };
-    Item::Use {
-        at,
-        key: id.clone(),
-        inbound: Inbound::Event {
-            lead,
-            account,
-            event: Event::new(id, at, EventKind::Identify).with_property(attribute, value),
-        },
+    Mapped::Attribute {
+        attribute,
+        value,
+        email,
+        account,
     }
 }
 
@@ -411,11 +552,8 @@ fn merge(
     };
     let mut merged: Vec<String> = Vec::new();
     for (j, v) in merged_ids.iter().enumerate() {
-        let id = crate::events::util::id_text(v).ok_or_else(|| {
-            SourceError::field(
-                format!("{}[{j}]", o.path("mergedObjectIds")),
-                crate::events::util::not_an_id(v),
-            )
+        let id = id_text(v).ok_or_else(|| {
+            SourceError::field(format!("{}[{j}]", o.path("mergedObjectIds")), not_an_id(v))
         })?;
         if id != into && !merged.contains(&id) {
             merged.push(id);
@@ -441,4 +579,302 @@ fn merge(
                 .collect(),
         },
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflow webhooks (see the module doc)
+
+/// The contact property holding the contact's id (HubSpot's "Record ID").
+const ID_PROPERTY: &str = "hs_object_id";
+/// The contact property holding when the record last changed: the event's time.
+const MODIFIED_PROPERTY: &str = "lastmodifieddate";
+/// Top-level keys of a classic payload naming the contact, the surviving (canonical) id first.
+const VID_KEYS: [&str; 2] = ["canonical-vid", "vid"];
+
+/// One contact property of a workflow payload.
+struct Prop<'a> {
+    name: &'a str,
+    /// The value as sent (a scalar): what the event id hashes.
+    raw: &'a Value,
+    value: AttrValue,
+    /// Where the value is, for errors: `properties.jobtitle.value` or `jobtitle`.
+    path: String,
+}
+
+/// A workflow webhook: one contact, as the classic payload (the contact record) or as a
+/// customized body (property name -> value). Becomes an `identify` with every mapped
+/// attribute and the account, and one `sales_feedback` per decision (see the module doc).
+fn workflow(o: &Obj<'_>, received_at: DateTime<Utc>) -> Result<Parsed, SourceError> {
+    if !VID_KEYS.iter().any(|k| o.has(k)) {
+        for (key, what) in [("companyId", "company"), ("dealId", "deal")] {
+            if let Some(id) = o.get(key) {
+                let id = id_text(id).unwrap_or_else(|| id.to_string());
+                return Ok(Parsed {
+                    items: Vec::new(),
+                    ignored: vec![Ignored {
+                        index: 0,
+                        reason: format!(
+                            "workflow webhook for a {what} ({key} {id}): only contact-based workflows name a lead"
+                        ),
+                    }],
+                });
+            }
+        }
+    }
+    let classic = o.has("properties");
+    let mut props = if classic {
+        classic_properties(o)?
+    } else {
+        custom_properties(o)?
+    };
+    props.sort_by(|a, b| a.name.cmp(b.name));
+    let find = |name: &str| props.iter().find(|p| p.name == name);
+    let object = contact_id(o, classic, find(ID_PROPERTY))?;
+    let at = match find(MODIFIED_PROPERTY) {
+        Some(p) => modified_time(p)?.unwrap_or(received_at),
+        None => received_at,
+    };
+    let base = format!("hubspot:workflow:{object}:{}", values_hash(&object, &props));
+
+    let mut parsed = Parsed::default();
+    let mut lead = LeadRef::crm(SYSTEM, object);
+    let mut account = None;
+    let mut identify = Event::new(base.clone(), at, EventKind::Identify);
+    let mut feedback = Vec::new();
+    for p in props {
+        let identity = p.name == ID_PROPERTY
+            || p.name == MODIFIED_PROPERTY
+            || (!classic && VID_KEYS.contains(&p.name));
+        if identity {
+            continue;
+        }
+        match map_property(p.name, p.value) {
+            Mapped::NoDecision(reason) => parsed.ignored.push(Ignored { index: 0, reason }),
+            Mapped::Feedback { outcome, target } => {
+                let id = format!("{base}:{}", p.name);
+                let mut e = Event::new(id, at, EventKind::SalesFeedback).with_outcome(outcome);
+                e.target = Some(target);
+                feedback.push(e);
+            }
+            Mapped::Attribute {
+                attribute,
+                value,
+                email,
+                account: company,
+            } => {
+                if email.is_some() {
+                    lead.email = email;
+                }
+                if company.is_some() {
+                    account = company;
+                }
+                // `website` and `domain` both give the domain: an empty one does not clear
+                // what the other set.
+                let set = identify
+                    .properties
+                    .get(&attribute)
+                    .is_some_and(|v| v.is_present());
+                if value.is_present() || !set {
+                    identify = identify.with_property(attribute, value);
+                }
+            }
+        }
+    }
+    if lead.email.is_none() {
+        lead.email = profile_email(o);
+    }
+    parsed.items.push(Inbound::Event {
+        lead: lead.clone(),
+        account,
+        event: identify,
+    });
+    parsed
+        .items
+        .extend(feedback.into_iter().map(|event| Inbound::Event {
+            lead: lead.clone(),
+            account: None,
+            event,
+        }));
+    Ok(parsed)
+}
+
+/// The classic payload's `properties`: `{"name": {"value": ..., "versions": [...]}}` (a bare
+/// value is taken too). Only `value` is read.
+fn classic_properties<'a>(o: &Obj<'a>) -> Result<Vec<Prop<'a>>, SourceError> {
+    let map: &Map<String, Value> = match o.get("properties") {
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            return Err(o.err(
+                "properties",
+                format!(
+                    "expected an object of contact properties, found {}",
+                    kind_of(other)
+                ),
+            ))
+        }
+        None => return Ok(Vec::new()),
+    };
+    let mut props = Vec::with_capacity(map.len());
+    for (name, entry) in map {
+        let at = format!("{}.{name}", o.path("properties"));
+        let (raw, path) = match entry {
+            Value::Object(fields) => {
+                let path = format!("{at}.value");
+                match fields.get("value") {
+                    Some(raw) => (raw, path),
+                    None => {
+                        return Err(SourceError::field(
+                            path,
+                            "missing (a property is {\"value\": ..., \"versions\": [...]})",
+                        ))
+                    }
+                }
+            }
+            Value::Array(_) => {
+                return Err(SourceError::field(
+                    at,
+                    "expected {\"value\": ...} or a value, found an array",
+                ))
+            }
+            raw => (raw, at),
+        };
+        let value = scalar(raw).ok_or_else(|| {
+            SourceError::field(
+                path.clone(),
+                format!("expected a string, found {}", kind_of(raw)),
+            )
+        })?;
+        props.push(Prop {
+            name,
+            raw,
+            value,
+            path,
+        });
+    }
+    Ok(props)
+}
+
+/// A customized body: every key is a property's internal name, every value its value.
+fn custom_properties<'a>(o: &Obj<'a>) -> Result<Vec<Prop<'a>>, SourceError> {
+    o.fields()
+        .map(|(name, raw)| {
+            let value = scalar(raw).ok_or_else(|| {
+                o.err(
+                    name,
+                    format!(
+                        "expected a property value (string, number, boolean or null), found {} \
+                         (a customized workflow body maps property names to values)",
+                        kind_of(raw)
+                    ),
+                )
+            })?;
+            Ok(Prop {
+                name,
+                raw,
+                value,
+                path: o.path(name),
+            })
+        })
+        .collect()
+}
+
+/// The contact's id: `canonical-vid`, else `vid`, else the `hs_object_id` property.
+fn contact_id(o: &Obj<'_>, classic: bool, id: Option<&Prop<'_>>) -> Result<String, SourceError> {
+    for key in VID_KEYS {
+        if let Some(vid) = o.opt_id(key)? {
+            return Ok(vid);
+        }
+    }
+    match id {
+        Some(p) => {
+            id_text(p.raw).ok_or_else(|| SourceError::field(p.path.clone(), not_an_id(p.raw)))
+        }
+        None if classic => Err(o.err(
+            "vid",
+            "missing (a workflow webhook names its contact: `vid`, `canonical-vid` or the \
+             `hs_object_id` property)",
+        )),
+        None => Err(o.err(
+            ID_PROPERTY,
+            "missing (a customized workflow body must send the contact's Record ID with the \
+             key `hs_object_id`)",
+        )),
+    }
+}
+
+/// `lastmodifieddate` as a time: epoch milliseconds (HubSpot's form, text or number) or
+/// RFC 3339. Blank or null: `None`.
+fn modified_time(p: &Prop<'_>) -> Result<Option<DateTime<Utc>>, SourceError> {
+    let bad = |shown: String| {
+        SourceError::field(
+            p.path.clone(),
+            format!("{shown} is not a time (epoch milliseconds or RFC 3339)"),
+        )
+    };
+    let ms = match p.raw {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) => {
+            let s = s.trim();
+            if !s.bytes().all(|b| b.is_ascii_digit()) {
+                return rfc3339(s).map(Some).ok_or_else(|| bad(format!("`{s}`")));
+            }
+            s.parse::<i64>().map_err(|_| bad(format!("`{s}`")))?
+        }
+        Value::Number(n) => n.as_i64().ok_or_else(|| bad(n.to_string()))?,
+        other => return Err(bad(kind_of(other).to_owned())),
+    };
+    DateTime::from_timestamp_millis(ms)
+        .map(Some)
+        .ok_or_else(|| bad(ms.to_string()))
+}
+
+/// The first 16 bytes (hex) of a SHA-256 of the contact id and every property's name and
+/// value as sent, by name: the same values give the same id, whatever the order or
+/// formatting of the body and whatever else (`versions`, `identity-profiles`) it carries.
+fn values_hash(object: &str, props: &[Prop<'_>]) -> String {
+    let mut h = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(object.as_bytes());
+    for p in props {
+        part(p.name.as_bytes());
+        part(p.raw.to_string().as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The contact's email from the classic payload's `identity-profiles` (the primary `EMAIL`
+/// identity, else the first), for a payload without an `email` property. Read leniently:
+/// it only adds an alias.
+fn profile_email(o: &Obj<'_>) -> Option<String> {
+    let profiles = o.get("identity-profiles")?.as_array()?;
+    let mut first: Option<&str> = None;
+    let identities = profiles
+        .iter()
+        .filter_map(|p| p.get("identities")?.as_array())
+        .flatten();
+    for identity in identities {
+        if identity.get("type").and_then(Value::as_str) != Some("EMAIL") {
+            continue;
+        }
+        let Some(email) = identity
+            .get("value")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        if identity.get("is-primary").and_then(Value::as_bool) == Some(true) {
+            return LeadRef::email(email).email;
+        }
+        first.get_or_insert(email);
+    }
+    first.and_then(|e| LeadRef::email(e).email)
 }

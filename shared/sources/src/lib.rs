@@ -3,7 +3,7 @@
 //!
 //! | module | sender |
 //! |---|---|
-//! | `hubspot` | HubSpot webhooks (contact events, property changes, merges, deletions) |
+//! | `hubspot` | HubSpot app webhooks (contact events, property changes, merges, deletions) and workflow webhooks (one contact record) |
 //! | `marketo` | Marketo webhooks (a documented payload template) |
 //! | `sendgrid` | SendGrid's event webhook |
 //! | `events` | leadscore's generic JSON format for website and product events |

@@ -16,6 +16,16 @@ fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
+/// When the test requests arrive: the time of a workflow webhook without `lastmodifieddate`.
+fn received() -> DateTime<Utc> {
+    t("2026-03-02T12:00:00Z")
+}
+
+/// `hubspot::parse` of a request arriving at `received()`.
+fn hubspot_parse(body: &[u8]) -> Result<Parsed, SourceError> {
+    hubspot::parse(body, received())
+}
+
 fn text(s: &str) -> AttrValue {
     AttrValue::Text(s.into())
 }
@@ -71,7 +81,7 @@ fn assert_field(r: Result<Parsed, SourceError>, path: &str, contains: &str) {
 
 #[test]
 fn hubspot_fixture_parses_into_the_expected_items_in_time_order() {
-    let parsed = hubspot::parse(&fixture("hubspot.json")).unwrap();
+    let parsed = hubspot_parse(&fixture("hubspot.json")).unwrap();
     let id = |e: u64, o: u64, ms: i64, rest: &str| format!("hubspot:{e}:{o}:{ms}:{rest}");
     let want = vec![
         Inbound::Erase {
@@ -209,7 +219,7 @@ fn hubspot_sales_statuses_map_to_outcomes() {
         )
     };
     let outcome = |name: &str, value: &str| {
-        let p = hubspot::parse(body(name, value).as_bytes()).unwrap();
+        let p = hubspot_parse(body(name, value).as_bytes()).unwrap();
         match p.items.first() {
             Some(Inbound::Event { event, .. }) => event.outcome,
             _ => None,
@@ -243,7 +253,7 @@ fn hubspot_maps_properties_to_attributes_and_unknown_ones_to_custom() {
         let body = format!(
             r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"{property}","propertyValue":"x.io"}}]"#
         );
-        let p = hubspot::parse(body.as_bytes()).unwrap();
+        let p = hubspot_parse(body.as_bytes()).unwrap();
         let Some(Inbound::Event { event, .. }) = p.items.first() else {
             panic!("{property}: {p:?}");
         };
@@ -266,7 +276,7 @@ fn hubspot_primary_company_becomes_the_account() {
         )
     };
     let first = |body: &str| {
-        let p = hubspot::parse(body.as_bytes()).unwrap();
+        let p = hubspot_parse(body.as_bytes()).unwrap();
         assert!(p.ignored.is_empty(), "{:?}", p.ignored);
         match p.items.into_iter().next() {
             Some(Inbound::Event {
@@ -352,27 +362,27 @@ fn hubspot_primary_company_becomes_the_account() {
             "contact.associationChange CONTACT_TO_DEAL: only the contact's primary company is used",
         ),
     ] {
-        let p = hubspot::parse(body.as_bytes()).unwrap();
+        let p = hubspot_parse(body.as_bytes()).unwrap();
         assert!(p.items.is_empty(), "{body}");
         assert_eq!(p.ignored, ignored(&[(0, reason)]), "{body}");
     }
     // A company association must name both records, with the right types.
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"associationType":"CONTACT_TO_COMPANY","isPrimaryAssociation":true}]"#,
         ),
         "[0].toObjectId",
         "missing",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"toObjectId":901,"associationType":"CONTACT_TO_COMPANY","isPrimaryAssociation":"yes"}]"#,
         ),
         "[0].isPrimaryAssociation",
         "true or false",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.associationChange","fromObjectId":7,"toObjectId":901}]"#,
         ),
         "[0].associationType",
@@ -396,7 +406,7 @@ fn hubspot_never_reopens_a_lead() {
         let body = format!(
             r#"[{{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"{name}","propertyValue":"{value}"}}]"#
         );
-        let p = hubspot::parse(body.as_bytes()).unwrap();
+        let p = hubspot_parse(body.as_bytes()).unwrap();
         assert!(p.items.is_empty(), "{name}={value}: {:?}", p.items);
         assert_eq!(p.ignored.len(), 1, "{name}={value}");
         assert!(
@@ -410,7 +420,7 @@ fn hubspot_never_reopens_a_lead() {
 #[test]
 fn hubspot_merge_with_a_new_record_merges_both_old_ids_into_it() {
     let body = br#"[{"eventId":9,"occurredAt":1772445600000,"subscriptionType":"contact.merge","objectId":300,"primaryObjectId":100,"mergedObjectIds":[200,200],"newObjectId":300}]"#;
-    let p = hubspot::parse(body).unwrap();
+    let p = hubspot_parse(body).unwrap();
     assert_eq!(
         p.items,
         vec![Inbound::Merge {
@@ -428,7 +438,7 @@ fn hubspot_ignores_restore_deal_and_unknown_types_but_erases_deletions() {
       {"eventId":3,"occurredAt":1772445600000,"subscriptionType":"ticket.creation","objectId":3},
       {"eventId":4,"occurredAt":1772445600000,"subscriptionType":"contact.deletion","objectId":4}
     ]"#;
-    let p = hubspot::parse(body).unwrap();
+    let p = hubspot_parse(body).unwrap();
     assert_eq!(
         p.items,
         vec![Inbound::Erase {
@@ -448,9 +458,9 @@ fn hubspot_ignores_restore_deal_and_unknown_types_but_erases_deletions() {
 #[test]
 fn hubspot_bad_input_names_the_field() {
     let ok = r#"{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":5}"#;
-    assert_field(hubspot::parse(ok.as_bytes()), "$", "array");
+    assert_field(hubspot_parse(ok.as_bytes()), "$", "array");
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             format!(r#"[{ok},{{"eventId":2,"occurredAt":1772445600000,"subscriptionType":"contact.creation"}}]"#)
                 .as_bytes(),
         ),
@@ -458,59 +468,59 @@ fn hubspot_bad_input_names_the_field() {
         "missing",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":true}]"#,
         ),
         "[0].objectId",
         "found a boolean",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1,"occurredAt":"2026-03-02T10:00:00Z","subscriptionType":"contact.creation","objectId":5}]"#,
         ),
         "[0].occurredAt",
         "expected a whole number, found a string",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1,"occurredAt":9223372036854775807,"subscriptionType":"contact.creation","objectId":5}]"#,
         ),
         "[0].occurredAt",
         "not a usable time",
     );
     assert_field(
-        hubspot::parse(br#"[{"eventId":1,"occurredAt":1772445600000,"objectId":5}]"#),
+        hubspot_parse(br#"[{"eventId":1,"occurredAt":1772445600000,"objectId":5}]"#),
         "[0].subscriptionType",
         "missing",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1.5,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":5}]"#,
         ),
         "[0].eventId",
         "whole-number id",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.propertyChange","objectId":5}]"#,
         ),
         "[0].propertyName",
         "missing",
     );
     assert_field(
-        hubspot::parse(
+        hubspot_parse(
             br#"[{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.merge","objectId":5,"primaryObjectId":5,"mergedObjectIds":[6,{}]}]"#,
         ),
         "[0].mergedObjectIds[1]",
         "found an object",
     );
-    assert_field(hubspot::parse(b"[1]"), "[0]", "expected an object");
+    assert_field(hubspot_parse(b"[1]"), "[0]", "expected an object");
 }
 
 #[test]
 fn hubspot_invalid_json_reports_its_position() {
     let body = b"[\n  {\"eventId\": 1,\n   \"objectId\" 5}\n]";
-    match hubspot::parse(body) {
+    match hubspot_parse(body) {
         Err(SourceError::Syntax {
             line,
             column,
@@ -522,9 +532,356 @@ fn hubspot_invalid_json_reports_its_position() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        hubspot::parse(b""),
+        hubspot_parse(b""),
         Err(SourceError::Syntax { .. })
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HubSpot workflow webhooks ("Send a webhook" action: one JSON object per request)
+//
+// Where the shapes come from:
+// - HubSpot, "Using webhooks in workflows" (developers.hubspot.com/docs/methods/workflows/
+//   webhook_information): the action POSTs "the data for the object going through the
+//   workflow ... the exact same data you'd get when pulling that object using the relevant
+//   object API", and contact-based workflows include each property's history.
+// - That API is the contacts v1 "get a contact by vid" (legacydocs.hubspot.com/docs/methods/
+//   contacts/get_contact and the Contacts API overview): `vid`, `canonical-vid`,
+//   `merged-vids`, `portal-id`, `is-contact`, `profile-token`, `profile-url`, `properties`
+//   as `{"name": {"value": "...", "versions": [{"value", "source-type", "source-id",
+//   "source-label", "timestamp", "selected"}]}}` (values are text, times epoch ms as text;
+//   `lastmodifieddate` and `associatedcompanyid` always included), `form-submissions`,
+//   `list-memberships`, `identity-profiles` (`identities` of type EMAIL / LEAD_GUID with
+//   `is-primary`), `merge-audits`. Captured payloads of that shape appear in public code:
+//   the Cloud Elements HubSpot event test fixture, Hull's HubSpot connector types
+//   (`HubspotReadContact`), and the hubspot-ruby gem's README sample contact.
+// - HubSpot's knowledge base, "How to trigger webhooks in HubSpot contact-based workflows"
+//   (knowledge.hubspot.com/workflows/how-do-i-use-webhooks-with-hubspot-workflows, 2025-26):
+//   the request body either includes all the record's properties or is customized with
+//   chosen properties, each sent under a key; retries for up to three days, none after a 4xx
+//   other than 429. The Record ID is the `hs_object_id` property (also used by RisingWave's
+//   HubSpot workflow-webhook guide, `data->'properties'->>'hs_object_id'`).
+// The fixtures are that shape with this project's test data; the customized one keys each
+// property by its internal name, as the parser requires.
+
+/// Item `i` of a parse, which must be an event: its lead, account and event.
+fn workflow_item(p: &Parsed, i: usize) -> (LeadRef, Option<String>, Event) {
+    match p.items.get(i) {
+        Some(Inbound::Event {
+            lead,
+            account,
+            event,
+        }) => (lead.clone(), account.clone(), event.clone()),
+        other => panic!("item {i}: {other:?}"),
+    }
+}
+
+/// `hubspot:workflow:<object>:<32 hex>`.
+fn assert_workflow_id(id: &str, object: &str) {
+    let hash = id
+        .strip_prefix(&format!("hubspot:workflow:{object}:"))
+        .unwrap_or_else(|| panic!("{id}"));
+    assert_eq!(hash.len(), 32, "{id}");
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+}
+
+fn lead_of(object: u64, email: &str) -> LeadRef {
+    LeadRef {
+        email: Some(email.into()),
+        crm: Some(CrmRef {
+            system: "hubspot",
+            id: object.to_string(),
+        }),
+    }
+}
+
+#[test]
+fn hubspot_classic_workflow_webhook_becomes_identify_feedback_and_account() {
+    let p = hubspot_parse(&fixture("hubspot-workflow-contact.json")).unwrap();
+    assert_eq!(p.items.len(), 2, "{:#?}", p.items);
+    let (lead, account, identify) = workflow_item(&p, 0);
+    assert_eq!(lead, lead_of(5101, "priya.nair@globex.com"));
+    assert_eq!(account.as_deref(), Some("hubspot:company:901"));
+    assert_workflow_id(&identify.id, "5101");
+    // lastmodifieddate, 1772449200250 ms.
+    let at = t("2026-03-02T11:00:00.250Z");
+    let want = [
+        ("email", "Priya.Nair@Globex.com"),
+        ("first_name", "Priya"),
+        ("last_name", "Nair"),
+        ("job_title", "Director of Engineering"),
+        ("company", "Globex"),
+        ("company_domain", "globex.com"),
+        ("company_size", "450"),
+        ("annual_revenue", "85000000"),
+        ("country", "United States"),
+        ("lead_source", "ORGANIC_SEARCH"),
+        ("custom.associatedcompanyid", "901"),
+        ("custom.hs_analytics_num_page_views", "14"),
+        ("custom.createdate", "1772445600000"),
+    ]
+    .into_iter()
+    .fold(
+        Event::new(identify.id.clone(), at, EventKind::Identify),
+        |e, (k, v)| e.with_property(k, text(v)),
+    );
+    assert_eq!(
+        identify, want,
+        "hs_object_id, lastmodifieddate and the stages are not attributes"
+    );
+
+    let (lead, account, feedback) = workflow_item(&p, 1);
+    assert_eq!(lead, lead_of(5101, "priya.nair@globex.com"));
+    assert_eq!(account, None);
+    let mut want = Event::new(
+        format!("{}:hs_lead_status", identify.id),
+        at,
+        EventKind::SalesFeedback,
+    )
+    .with_outcome(FeedbackOutcome::Accepted);
+    want.target = Some("hs_lead_status:CONNECTED".into());
+    assert_eq!(feedback, want);
+    assert_eq!(
+        p.ignored,
+        ignored(&[(
+            0,
+            "lifecyclestage `marketingqualifiedlead` is not a sales decision"
+        )])
+    );
+}
+
+#[test]
+fn hubspot_customized_workflow_body_maps_like_property_changes() {
+    let body = fixture("hubspot-workflow-custom.json");
+    let p = hubspot_parse(&body).unwrap();
+    assert_eq!(p.items.len(), 2, "{:#?}", p.items);
+    let (lead, account, identify) = workflow_item(&p, 0);
+    assert_eq!(lead, lead_of(5102, "dana.lee@initech.com"));
+    assert_eq!(account, None, "associatedcompanyid is empty");
+    assert_workflow_id(&identify.id, "5102");
+    assert_eq!(
+        identify.occurred_at,
+        t("2026-03-02T11:30:00Z"),
+        "lastmodifieddate"
+    );
+    let (_, _, feedback) = workflow_item(&p, 1);
+    assert_eq!(feedback.outcome, Some(FeedbackOutcome::Recycled));
+    assert_eq!(
+        feedback.target.as_deref(),
+        Some("hs_lead_status:BAD_TIMING")
+    );
+    assert_eq!(feedback.id, format!("{}:hs_lead_status", identify.id));
+    assert_eq!(
+        p.ignored,
+        ignored(&[(0, "lifecyclestage `lead` is not a sales decision")])
+    );
+
+    // Every property means what a property change of it means: one mapping for both paths.
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(&body) else {
+        panic!("the fixture is an object");
+    };
+    let mut from_changes = std::collections::BTreeMap::new();
+    for (name, value) in &fields {
+        if [
+            "hs_object_id",
+            "lastmodifieddate",
+            "lifecyclestage",
+            "hs_lead_status",
+        ]
+        .contains(&name.as_str())
+        {
+            continue;
+        }
+        let change = serde_json::json!([{"eventId": 1, "occurredAt": 1772445600000i64,
+            "subscriptionType": "contact.propertyChange", "objectId": 5102,
+            "propertyName": name, "propertyValue": value}]);
+        let c = hubspot_parse(change.to_string().as_bytes()).unwrap();
+        let (_, _, e) = workflow_item(&c, 0);
+        from_changes.extend(e.properties);
+    }
+    assert_eq!(identify.properties, from_changes);
+    assert_eq!(
+        identify.properties.get("company_domain"),
+        Some(&text("initech.com"))
+    );
+    assert_eq!(identify.properties.get("company_size"), Some(&text("1200")));
+    assert_eq!(
+        identify.properties.get("custom.favorite_tool"),
+        Some(&text("Figma"))
+    );
+    assert_eq!(
+        identify.properties.get("custom.associatedcompanyid"),
+        Some(&AttrValue::Null),
+        "an empty value clears"
+    );
+    // A primary company id sets the account, as a property change of it does.
+    let p = hubspot_parse(br#"{"hs_object_id": 5102, "associatedcompanyid": 901}"#).unwrap();
+    assert_eq!(
+        workflow_item(&p, 0).1.as_deref(),
+        Some("hubspot:company:901")
+    );
+}
+
+#[test]
+fn hubspot_workflow_ids_are_stable_across_retries_and_differ_between_enrollments() {
+    let body = fixture("hubspot-workflow-contact.json");
+    let first = hubspot_parse(&body).unwrap();
+    // A retry three days later: the same values, so the same ids and time.
+    let retry = hubspot::parse(&body, received() + chrono::TimeDelta::days(3)).unwrap();
+    assert_eq!(retry, first);
+    // Re-serialized with other whitespace and order, other history and other profiles: the
+    // id hashes the property values only.
+    let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["properties"]["jobtitle"]["versions"] = serde_json::json!([]);
+    v["identity-profiles"][0]["saved-at-timestamp"] = serde_json::json!(1772449999999i64);
+    v["profile-token"] = serde_json::Value::Null;
+    let reformatted = serde_json::to_vec_pretty(&v).unwrap();
+    assert_eq!(hubspot_parse(&reformatted).unwrap(), first);
+    // The contact changed and was enrolled again: lastmodifieddate moved, so new ids.
+    v["properties"]["lastmodifieddate"]["value"] = serde_json::json!("1772451000000");
+    let again = hubspot_parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+    let id = |p: &Parsed, i: usize| workflow_item(p, i).2.id;
+    assert_ne!(id(&again, 0), id(&first, 0));
+    assert_ne!(id(&again, 1), id(&first, 1));
+    assert_eq!(
+        workflow_item(&again, 0).2.occurred_at,
+        t("2026-03-02T11:30:00Z")
+    );
+
+    // No lastmodifieddate: the request's arrival is the time, and the id still comes from
+    // the values, so a retry arriving later is the same event.
+    let bare = br#"{"hs_object_id": "5102", "jobtitle": "CTO"}"#;
+    let a = hubspot_parse(bare).unwrap();
+    let later = received() + chrono::TimeDelta::hours(8);
+    let b = hubspot::parse(bare, later).unwrap();
+    assert_eq!(workflow_item(&a, 0).2.occurred_at, received());
+    assert_eq!(workflow_item(&b, 0).2.occurred_at, later);
+    assert_eq!(id(&a, 0), id(&b, 0));
+    let other = hubspot_parse(br#"{"hs_object_id": "5102", "jobtitle": "CEO"}"#).unwrap();
+    assert_ne!(id(&other, 0), id(&a, 0));
+    // An RFC 3339 lastmodifieddate is read too.
+    let iso = hubspot_parse(
+        br#"{"hs_object_id": "5102", "lastmodifieddate": "2026-03-02T13:05:00+01:00"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        workflow_item(&iso, 0).2.occurred_at,
+        t("2026-03-02T12:05:00Z")
+    );
+}
+
+#[test]
+fn hubspot_workflow_email_falls_back_to_the_primary_identity() {
+    let body = br#"{"vid": 77, "canonical-vid": 78, "properties": {"jobtitle": {"value": "CTO"}},
+        "identity-profiles": [{"vid": 77, "identities": [
+            {"type": "LEAD_GUID", "value": "x"},
+            {"type": "EMAIL", "value": "old@acme.io"},
+            {"type": "EMAIL", "value": " Ana@Acme.io ", "is-primary": true}]}]}"#;
+    let p = hubspot_parse(body).unwrap();
+    let (lead, _, identify) = workflow_item(&p, 0);
+    assert_eq!(
+        lead,
+        lead_of(78, "ana@acme.io"),
+        "canonical-vid wins over vid"
+    );
+    assert_workflow_id(&identify.id, "78");
+    assert!(
+        !identify.properties.contains_key("email"),
+        "the identity names the lead only"
+    );
+}
+
+#[test]
+fn hubspot_workflow_webhook_errors_name_the_field() {
+    let cases: [(&[u8], &str, &str); 14] = [
+        (b"{}", "hs_object_id", "missing"),
+        (br#"{"jobtitle": "CTO"}"#, "hs_object_id", "Record ID"),
+        (br#"{"properties": {}}"#, "vid", "missing"),
+        (
+            br#"{"vid": true, "properties": {}}"#,
+            "vid",
+            "found a boolean",
+        ),
+        (
+            br#"{"vid": 7, "properties": 5}"#,
+            "properties",
+            "expected an object",
+        ),
+        (
+            br#"{"vid": 7, "properties": {"jobtitle": {"versions": []}}}"#,
+            "properties.jobtitle.value",
+            "missing",
+        ),
+        (
+            br#"{"vid": 7, "properties": {"jobtitle": {"value": {"a": 1}}}}"#,
+            "properties.jobtitle.value",
+            "found an object",
+        ),
+        (
+            br#"{"vid": 7, "properties": {"jobtitle": ["CTO"]}}"#,
+            "properties.jobtitle",
+            "found an array",
+        ),
+        (
+            br#"{"hs_object_id": "7", "jobtitle": {"value": "CTO"}}"#,
+            "jobtitle",
+            "found an object",
+        ),
+        (
+            br#"{"hs_object_id": true}"#,
+            "hs_object_id",
+            "found a boolean",
+        ),
+        (
+            br#"{"properties": {"hs_object_id": {"value": ""}}}"#,
+            "properties.hs_object_id.value",
+            "blank",
+        ),
+        (
+            br#"{"hs_object_id": "7", "lastmodifieddate": "yesterday"}"#,
+            "lastmodifieddate",
+            "not a time",
+        ),
+        (
+            br#"{"vid": 7, "properties": {"lastmodifieddate": {"value": "99999999999999999999"}}}"#,
+            "properties.lastmodifieddate.value",
+            "not a time",
+        ),
+        (
+            br#""text""#,
+            "$",
+            "or a JSON object (a workflow webhook), found a string",
+        ),
+    ];
+    for (body, path, contains) in cases {
+        assert_field(hubspot_parse(body), path, contains);
+    }
+    // One app webhook event sent without its array is not taken for a workflow webhook.
+    assert_field(
+        hubspot_parse(
+            br#"{"eventId":1,"occurredAt":1772445600000,"subscriptionType":"contact.creation","objectId":5}"#,
+        ),
+        "$",
+        "found one event object",
+    );
+}
+
+#[test]
+fn hubspot_company_and_deal_workflows_are_ignored_with_the_reason() {
+    for (body, reason) in [
+        (
+            &br#"{"portalId": 62515, "companyId": 901, "isDeleted": false, "properties": {"name": {"value": "Globex"}}}"#[..],
+            "workflow webhook for a company (companyId 901): only contact-based workflows name a lead",
+        ),
+        (
+            br#"{"portalId": 62515, "dealId": 3301, "isDeleted": false, "properties": {}}"#,
+            "workflow webhook for a deal (dealId 3301): only contact-based workflows name a lead",
+        ),
+    ] {
+        let p = hubspot_parse(body).unwrap();
+        assert!(p.items.is_empty());
+        assert_eq!(p.ignored, ignored(&[(0, reason)]));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1316,8 +1673,10 @@ fn syntax_byte() -> impl Strategy<Value = u8> {
     ]
 }
 
-const FIXTURES: [&str; 7] = [
+const FIXTURES: [&str; 9] = [
     "hubspot.json",
+    "hubspot-workflow-contact.json",
+    "hubspot-workflow-custom.json",
     "sendgrid.json",
     "marketo.json",
     "marketo.form",
@@ -1326,8 +1685,67 @@ const FIXTURES: [&str; 7] = [
     "events-batch.json",
 ];
 
+/// Property names that mean something to the workflow parser, and any other.
+fn property_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(vec![
+            "hs_object_id",
+            "lastmodifieddate",
+            "email",
+            "website",
+            "domain",
+            "jobtitle",
+            "numberofemployees",
+            "associatedcompanyid",
+            "lifecyclestage",
+            "hs_lead_status",
+            "canonical-vid",
+            "vid",
+            "companyId",
+            "dealId",
+            "properties",
+        ])
+        .prop_map(str::to_owned),
+        "[a-z_]{1,12}",
+    ]
+}
+
+/// Any JSON value, biased towards the ones the parser reads (ids, times, statuses).
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|n| json!(n)),
+        proptest::sample::select(vec![
+            "",
+            " ",
+            "5101",
+            "1772449200250",
+            "99999999999999999999",
+            "2026-03-02T10:00:00Z",
+            "CONNECTED",
+            "customer",
+            "https://www.acme.io/x",
+            "a@b.co",
+            "-1",
+            "1.5",
+        ])
+        .prop_map(|s| json!(s)),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            proptest::collection::btree_map(property_name(), inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
 fn all_parsers(body: &[u8], content_type: &str) -> Result<(), TestCaseError> {
-    check(hubspot::parse(body))?;
+    check(hubspot_parse(body))?;
     check(sendgrid::parse(body))?;
     check(marketo::parse(body, content_type))?;
     check(marketo::parse(body, "application/json"))?;
@@ -1358,7 +1776,56 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
         truncate in proptest::option::of(any::<usize>()),
     ) {
-        check(hubspot::parse(&mangle(fixture("hubspot.json"), &edits, truncate)))?;
+        check(hubspot_parse(&mangle(fixture("hubspot.json"), &edits, truncate)))?;
+    }
+
+    #[test]
+    fn hubspot_workflow_mangled_never_panics(
+        custom in any::<bool>(),
+        edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
+        truncate in proptest::option::of(any::<usize>()),
+        received_ms in 0i64..4_102_444_800_000,
+    ) {
+        let name = if custom { "hubspot-workflow-custom.json" } else { "hubspot-workflow-contact.json" };
+        let received = DateTime::from_timestamp_millis(received_ms).unwrap_or_else(received);
+        check(hubspot::parse(&mangle(fixture(name), &edits, truncate), received))?;
+    }
+
+    /// Workflow payloads built from parts, so the mutations reach every branch: any value
+    /// (property entry, id, time) in either shape either parses or fails with a path.
+    #[test]
+    fn hubspot_workflow_payloads_never_panic(
+        classic in any::<bool>(),
+        vid in proptest::option::of(json_value()),
+        props in proptest::collection::vec((property_name(), json_value()), 0..8),
+        wrap in proptest::collection::vec(any::<bool>(), 8),
+    ) {
+        let mut fields = serde_json::Map::new();
+        for (i, (name, value)) in props.into_iter().enumerate() {
+            // In the classic shape, most entries are {"value": ..., "versions": [...]}.
+            let value = if classic && wrap[i] {
+                serde_json::json!({"value": value, "versions": []})
+            } else {
+                value
+            };
+            fields.insert(name, value);
+        }
+        let mut body = serde_json::Map::new();
+        if let Some(vid) = vid {
+            body.insert("vid".into(), vid);
+        }
+        if classic {
+            body.insert("properties".into(), serde_json::Value::Object(fields));
+        } else {
+            body.extend(fields);
+        }
+        let bytes = serde_json::to_vec(&serde_json::Value::Object(body)).unwrap_or_default();
+        let r = hubspot_parse(&bytes);
+        if let Ok(p) = &r {
+            // A parsed workflow webhook is one identify (then feedback), or one ignored record.
+            prop_assert!(!p.items.is_empty() || p.ignored.len() == 1, "{p:?}");
+        }
+        check(r)?;
     }
 
     #[test]
@@ -1387,7 +1854,7 @@ proptest! {
 
     #[test]
     fn events_mangled_never_panics(
-        which in 4..FIXTURES.len(),
+        which in FIXTURES.len() - 3..FIXTURES.len(),
         edits in proptest::collection::vec((any::<usize>(), syntax_byte(), any::<bool>()), 1..4),
         truncate in proptest::option::of(any::<usize>()),
     ) {
