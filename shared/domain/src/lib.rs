@@ -19,7 +19,7 @@ pub mod points;
 pub mod replay;
 
 pub use account::Account;
-pub use engine::{apply, decay, LeadState, Outcome};
+pub use engine::{apply, decay, next_due, LeadState, Outcome};
 pub use event::{AttrValue, Attributes, Event, EventKind, FeedbackOutcome};
 pub use grade::Grade;
 pub use ledger::{explain, Cause, Contributor, Dimension, Ledger, LedgerEntry, Source};

@@ -171,6 +171,7 @@ pub fn merge(
     out.transitions.extend(moves);
 
     out.new_entries = into.ledger.len() - ledger_start;
+    into.next_due = crate::engine::next_due(model, into);
     out
 }
 

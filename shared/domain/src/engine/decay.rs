@@ -5,10 +5,10 @@
 use super::state::LeadState;
 use super::{rescore, transitions, Outcome};
 use crate::ledger::{Cause, Dimension, LedgerEntry, Source};
-use crate::model::{DecayStep, Every, Model};
+use crate::model::{Decay, DecayStep, Every, Model};
 use crate::points::Points;
 use crate::Name;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
 /// The most days one call catches up; older gaps start from here (ten years).
 const MAX_CATCH_UP_DAYS: i64 = 3660;
@@ -54,6 +54,7 @@ pub fn decay(
     if state.decayed_through.is_none_or(|d| d < through) {
         state.decayed_through = Some(through);
     }
+    state.next_due = super::next_due(model, state);
     Outcome {
         accepted: 0,
         duplicates: 0,
@@ -62,25 +63,54 @@ pub fn decay(
     }
 }
 
+/// Whether inactivity decay steps on `day` for a lead last engaged on `engaged`: from
+/// `idle_days` after it, every day or every 7th day.
+pub(crate) fn is_step_day(decay: &Decay, engaged: NaiveDate, day: NaiveDate) -> bool {
+    let past = (day - engaged).num_days() - i64::from(decay.idle_days);
+    past >= 0 && (decay.every == Every::Day || past % 7 == 0)
+}
+
+/// The first day on or after `from` on which [`is_step_day`] holds.
+pub(crate) fn next_step_day(
+    decay: &Decay,
+    engaged: NaiveDate,
+    from: NaiveDate,
+) -> Option<NaiveDate> {
+    let start = engaged.checked_add_days(Days::new(u64::from(decay.idle_days)))?;
+    if from <= start {
+        return Some(start);
+    }
+    let wait = match decay.every {
+        Every::Day => 0,
+        Every::Week => (7 - (from - start).num_days() % 7) % 7,
+    };
+    from.checked_add_days(Days::new(wait.unsigned_abs()))
+}
+
+/// What one inactivity step takes from an activity score of `activity`: the step, held to
+/// the decay floor (zero: nothing to take).
+pub(crate) fn step_amount(decay: &Decay, activity: Points) -> Points {
+    let room = activity - decay.floor;
+    if room <= Points::ZERO {
+        return Points::ZERO;
+    }
+    match decay.step {
+        DecayStep::Points(p) => p,
+        DecayStep::Percent(pct) => activity.percent(pct),
+    }
+    .min(room)
+    .max(Points::ZERO)
+}
+
 fn inactivity_step(model: &Model, state: &mut LeadState, day: NaiveDate, now: DateTime<Utc>) {
     let (Some(decay), Some(engaged)) = (model.decay, state.last_engaged_at) else {
         return;
     };
-    let idle = (day - engaged.date_naive()).num_days();
-    let past = idle - i64::from(decay.idle_days);
-    if past < 0 || (decay.every == Every::Week && past % 7 != 0) {
+    if !is_step_day(&decay, engaged.date_naive(), day) {
         return;
     }
     let activity = state.scores.activity;
-    let room = activity - decay.floor;
-    if room <= Points::ZERO {
-        return;
-    }
-    let amount = match decay.step {
-        DecayStep::Points(p) => p,
-        DecayStep::Percent(pct) => activity.percent(pct),
-    }
-    .min(room);
+    let amount = step_amount(&decay, activity);
     if amount <= Points::ZERO {
         return;
     }

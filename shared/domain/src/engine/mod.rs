@@ -8,11 +8,13 @@
 
 pub(crate) mod combos;
 mod decay;
+mod due;
 pub(crate) mod rescore;
 pub mod state;
 pub(crate) mod transitions;
 
 pub use decay::{decay, end_of_day};
+pub use due::next_due;
 pub use state::{ActivityRecord, ComboAward, LeadState, RuleMatch, Scores, Stamp};
 
 use crate::event::{Event, EventKind};
@@ -122,6 +124,7 @@ pub fn apply(
     instant.sort();
     out.transitions = transitions::after_events(model, state, &feedback, instant.first(), now);
     out.new_entries = state.ledger.len() - ledger_start;
+    state.next_due = next_due(model, state);
     out
 }
 

@@ -286,9 +286,7 @@ pub(crate) fn fit(model: &Model, state: &mut LeadState, now: DateTime<Utc>) {
 /// Keeps the total at or above the model's floor with an adjustment entry (and takes the
 /// adjustment back as the score recovers).
 pub(crate) fn floor(model: &Model, state: &mut LeadState, now: DateTime<Utc>) {
-    let raw = state.scores.total - state.scores.adjustment;
-    let desired = (model.thresholds.floor - raw).max(Points::ZERO);
-    let diff = desired - state.scores.adjustment;
+    let diff = floor_diff(model, state);
     if !diff.is_zero() {
         state.post(LedgerEntry {
             seq: 0,
@@ -300,4 +298,11 @@ pub(crate) fn floor(model: &Model, state: &mut LeadState, now: DateTime<Utc>) {
             cause: Cause::Floor,
         });
     }
+}
+
+/// The adjustment entry [`floor`] would post now (zero: the floor holds as it is).
+pub(crate) fn floor_diff(model: &Model, state: &LeadState) -> Points {
+    let raw = state.scores.total - state.scores.adjustment;
+    let desired = (model.thresholds.floor - raw).max(Points::ZERO);
+    desired - state.scores.adjustment
 }

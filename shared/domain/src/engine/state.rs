@@ -158,6 +158,11 @@ pub struct LeadState {
     pub last_engaged_at: Option<DateTime<Utc>>,
     /// Decay (and expiry, half-life) has been applied through this day.
     pub decayed_through: Option<NaiveDate>,
+    /// The first day decay has something to do for this lead (a ledger entry or a move),
+    /// `None` if never without new events: see [`crate::engine::next_due`]. Set at the end of
+    /// `apply`, `decay` and `merge`, for the model they ran with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<NaiveDate>,
     /// The entries appended since the state was loaded; the earlier ones are stored apart.
     #[serde(default)]
     pub ledger: Ledger,

@@ -52,25 +52,30 @@ fn may_qualify(state: &LeadState, activity_at: Option<DateTime<Utc>>) -> bool {
 /// threshold. Leads qualified by an instant rule are held in MQL until sales or coldness
 /// moves them: a hand-raiser is owed a follow-up whatever the score.
 fn by_score(model: &Model, state: &mut LeadState, out: &mut Vec<Transition>, at: DateTime<Utc>) {
+    if let Some((to, reason)) = score_move(model, state) {
+        move_to(state, out, to, at, reason);
+    }
+}
+
+/// The move [`by_score`] makes on the state as it is, if any. Always a real move: a lead
+/// qualifies only from a stage other than MQL.
+pub(crate) fn score_move(model: &Model, state: &LeadState) -> Option<(Stage, Reason)> {
     let score = state.scores.total;
     let t = &model.thresholds;
     if score >= t.mql && may_qualify(state, state.last_engaged_at) {
-        move_to(
-            state,
-            out,
-            Stage::Mql,
-            at,
-            Reason::ScoreReached {
-                score,
-                threshold: t.mql,
-            },
-        );
+        let reason = Reason::ScoreReached {
+            score,
+            threshold: t.mql,
+        };
+        Some((Stage::Mql, reason))
     } else if state.stage == Stage::Mql && !state.mql_via_instant && score < t.mql_exit {
         let reason = Reason::BelowExitThreshold {
             score,
             threshold: t.mql_exit,
         };
-        move_to(state, out, Stage::Recycled, at, reason);
+        Some((Stage::Recycled, reason))
+    } else {
+        None
     }
 }
 
@@ -102,6 +107,19 @@ pub(crate) fn after_events(
     }
     by_score(model, state, &mut out, now);
     out
+}
+
+/// The first day on which [`after_decay_day`] finds the lead cold, as its stage and
+/// engagement are now (`None`: it cannot go cold).
+pub(crate) fn cold_on(model: &Model, state: &LeadState) -> Option<NaiveDate> {
+    let cold_days = model.cold_after_days?;
+    if !state.stage.may_go_cold() {
+        return None;
+    }
+    let since = state.last_engaged_at.or(state.first_seen_at)?;
+    since
+        .date_naive()
+        .checked_add_days(chrono::Days::new(u64::from(cold_days)))
 }
 
 /// The moves at the end of a decayed `day`: recycled below the exit threshold, nurture when cold.
