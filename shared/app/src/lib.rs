@@ -6,3 +6,4 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 mod merge;
+pub mod sweep;

@@ -10,15 +10,18 @@
 //! A save is one request: a conditional PutItem, or a TransactWriteItems when ledger entries
 //! or new aliases are written with the lead.
 
+use crate::due::{day_key, due_on, shard_key, shard_of, DueCursor, DueIndex, DuePage};
 use crate::{Alias, LeadStore, StoreError, Stored};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
-    KeyType, KeysAndAttributes, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification, TransactWriteItem, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use chrono::NaiveDate;
 use leadscore_domain::{LeadState, LedgerEntry};
 use std::collections::HashMap;
 
@@ -33,6 +36,10 @@ const BATCH_WRITE_MAX: usize = 25;
 const LEDGER_CHUNK: usize = 200;
 /// TransactWriteItems' limit on actions.
 const TRANSACT_MAX: usize = 100;
+/// The sparse GSI of due leads (see `crate::due`) and its key attributes.
+pub const DUE_INDEX: &str = "due";
+const DUE_SHARD: &str = "due_shard";
+const DUE_ON: &str = "due_on";
 /// The attribute DynamoDB's TTL reads (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
@@ -108,6 +115,23 @@ impl DynamoStore {
             .attribute_definitions(attr(SK).map_err(build)?)
             .key_schema(key(PK, KeyType::Hash).map_err(build)?)
             .key_schema(key(SK, KeyType::Range).map_err(build)?)
+            .attribute_definitions(attr(DUE_SHARD).map_err(build)?)
+            .attribute_definitions(attr(DUE_ON).map_err(build)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(DUE_INDEX)
+                    .key_schema(key(DUE_SHARD, KeyType::Hash).map_err(build)?)
+                    .key_schema(key(DUE_ON, KeyType::Range).map_err(build)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::Include)
+                            .non_key_attributes("state")
+                            .non_key_attributes("version")
+                            .build(),
+                    )
+                    .build()
+                    .map_err(build)?,
+            )
             .stream_specification(
                 StreamSpecification::builder()
                     .stream_enabled(true)
@@ -229,6 +253,11 @@ impl DynamoStore {
             "score".into(),
             AttributeValue::N(state.scores.total.to_string()),
         );
+        // The sparse due index: present only while decay or a hand-off has work to do.
+        if let Some(day) = due_on(state) {
+            item.insert(DUE_SHARD.into(), s(shard_key(shard_of(&state.lead_id))));
+            item.insert(DUE_ON.into(), s(day_key(day)));
+        }
         // Projected for account roll-ups.
         if let Some(a) = &state.account {
             item.insert("account".into(), s(&a.key));
@@ -383,6 +412,35 @@ impl DynamoStore {
         }
     }
 
+    /// Writes leads as new (version 1) without conditions, 25 per BatchWriteItem: for seeding
+    /// large test tables quickly (ledger entries the states hold are not written). Not for
+    /// production paths.
+    #[cfg(feature = "testing")]
+    pub async fn seed(&self, states: &[LeadState]) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        for chunk in states.chunks(BATCH_WRITE_MAX) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for state in chunk {
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(self.lead_item(state, 1)?))
+                    .build()
+                    .map_err(build)?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(|e| unavailable("BatchWriteItem", e))?;
+            if out.unprocessed_items().is_some_and(|u| !u.is_empty()) {
+                return Err(StoreError::Unavailable("seed: unprocessed items".into()));
+            }
+        }
+        Ok(())
+    }
+
     /// Every item under a lead's partition (the lead and its ledger), keys only.
     async fn lead_partition_keys(
         &self,
@@ -490,7 +548,10 @@ pub fn decode_state(bytes: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("state does not decompress: {e}"))
 }
 
-fn read_lead(item: &HashMap<String, AttributeValue>, id: &str) -> Result<Stored, StoreError> {
+pub(crate) fn read_lead(
+    item: &HashMap<String, AttributeValue>,
+    id: &str,
+) -> Result<Stored, StoreError> {
     let corrupt = |problem: &str| StoreError::Corrupt {
         key: format!("L#{id}"),
         problem: problem.into(),
@@ -719,6 +780,71 @@ impl LeadStore for DynamoStore {
             }
         }
         self.delete_keys(keys).await
+    }
+}
+
+impl DueIndex for DynamoStore {
+    async fn due(
+        &self,
+        shard: u16,
+        through: NaiveDate,
+        limit: usize,
+        after: Option<&DueCursor>,
+    ) -> Result<DuePage, StoreError> {
+        let start = match after {
+            None => None,
+            Some(c) => Some(
+                serde_json::from_str::<HashMap<String, String>>(&c.0)
+                    .map_err(|e| StoreError::Unavailable(format!("bad due cursor: {e}")))?
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect(),
+            ),
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#shard = :shard AND #on <= :through")
+            .expression_attribute_names("#shard", DUE_SHARD)
+            .expression_attribute_names("#on", DUE_ON)
+            .expression_attribute_values(":shard", s(shard_key(shard)))
+            .expression_attribute_values(":through", s(day_key(through)))
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query due", e))?;
+        let mut leads = Vec::with_capacity(out.items().len());
+        for item in out.items() {
+            let id = item
+                .get(PK)
+                .and_then(|v| v.as_s().ok())
+                .and_then(|pk| pk.strip_prefix("L#"))
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: format!("{DUE_INDEX} index"),
+                    problem: "an item without a lead key".into(),
+                })?;
+            leads.push(read_lead(item, id)?);
+        }
+        let next = match out.last_evaluated_key() {
+            None => None,
+            Some(k) => {
+                let plain: HashMap<&str, &str> = k
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
+                    .collect();
+                Some(DueCursor(serde_json::to_string(&plain).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot encode due cursor: {e}"))
+                })?))
+            }
+        };
+        Ok(DuePage {
+            items_read: usize::try_from(out.scanned_count()).unwrap_or(leads.len()),
+            leads,
+            next,
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! Both pass the same contract suite (`tests/contract.rs`), the DynamoDB one against moto.
 
+mod due;
 mod dynamo;
 mod error;
 mod memory;
@@ -14,7 +15,8 @@ pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use dynamo::{decode_state, DynamoStore, TTL_ATTRIBUTE};
+pub use due::{due_on, shard_of, DueCursor, DueIndex, DuePage, DUE_SHARDS};
+pub use dynamo::{decode_state, DynamoStore, DUE_INDEX, TTL_ATTRIBUTE};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 

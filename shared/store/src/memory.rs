@@ -1,6 +1,8 @@
 //! An in-process store with the same semantics as the DynamoDB one.
 
+use crate::due::{day_key, due_on, shard_of, DueCursor, DueIndex, DuePage};
 use crate::{Alias, LeadStore, StoreError, Stored};
+use chrono::NaiveDate;
 use leadscore_domain::{LeadState, LedgerEntry};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -142,5 +144,37 @@ impl LeadStore for MemoryStore {
         // partition); never another lead's.
         inner.aliases.retain(|_, l| l != lead_id);
         Ok(())
+    }
+}
+
+impl DueIndex for MemoryStore {
+    async fn due(
+        &self,
+        shard: u16,
+        through: NaiveDate,
+        limit: usize,
+        after: Option<&DueCursor>,
+    ) -> Result<DuePage, StoreError> {
+        let inner = self.lock()?;
+        // Ordered like the GSI: by due day, then (here) lead id; the cursor is that pair.
+        let mut due: Vec<(String, &Stored)> = inner
+            .leads
+            .values()
+            .filter(|s| shard_of(&s.state.lead_id) == shard)
+            .filter_map(|s| {
+                let day = due_on(&s.state).filter(|d| *d <= through)?;
+                Some((format!("{}|{}", day_key(day), s.state.lead_id), s))
+            })
+            .filter(|(k, _)| after.is_none_or(|c| *k > c.0))
+            .collect();
+        due.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = due.len() > limit;
+        due.truncate(limit.max(1));
+        let next = more.then(|| DueCursor(due.last().map(|d| d.0.clone()).unwrap_or_default()));
+        Ok(DuePage {
+            items_read: due.len(),
+            leads: due.into_iter().map(|(_, s)| s.clone()).collect(),
+            next,
+        })
     }
 }
