@@ -28,8 +28,12 @@ fn lead(model: &Model, n: i64, path: &str) -> LeadState {
     let mut s = LeadState::new("template");
     let events: Vec<Event> = (0..6)
         .map(|i| {
-            Event::new(format!("pv{i}"), at(n) - Duration::hours(i), EventKind::PageView)
-                .with_url(format!("https://acme.io/{path}/{i}"))
+            Event::new(
+                format!("pv{i}"),
+                at(n) - Duration::hours(i),
+                EventKind::PageView,
+            )
+            .with_url(format!("https://acme.io/{path}/{i}"))
         })
         .chain([Event::new("form", at(n), EventKind::FormSubmit)])
         .collect();
@@ -56,12 +60,19 @@ async fn main() {
     let (due, quiet) = (lead(&model, 0, "pricing"), lead(&model, 29, "blog"));
     let states: Vec<LeadState> = (0..LEADS)
         .map(|i| {
-            let mut s = if i % DUE_EVERY == 0 { due.clone() } else { quiet.clone() };
+            let mut s = if i % DUE_EVERY == 0 {
+                due.clone()
+            } else {
+                quiet.clone()
+            };
             s.lead_id = format!("email:lead{i:05}@acme.io");
             s
         })
         .collect();
-    let due_count = states.iter().filter(|s| s.next_due.is_some_and(|d| d <= day(30))).count();
+    let due_count = states
+        .iter()
+        .filter(|s| s.next_due.is_some_and(|d| d <= day(30)))
+        .count();
     store.seed(&states).await.expect("seed");
     let cfg = SweepConfig {
         model,
@@ -97,9 +108,18 @@ async fn main() {
     const PUTS: usize = 500;
     for i in 0..PUTS {
         let item = HashMap::from([
-            ("pk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(format!("b#{i}"))),
-            ("sk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S("S".into())),
-            ("v".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(value.clone())),
+            (
+                "pk".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("b#{i}")),
+            ),
+            (
+                "sk".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S("S".into()),
+            ),
+            (
+                "v".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S(value.clone()),
+            ),
         ]);
         client
             .put_item()
