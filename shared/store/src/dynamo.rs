@@ -45,13 +45,13 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
     /// How long ledger items are kept; `None`: for ever.
     ledger_ttl: Option<chrono::Duration>,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -64,7 +64,10 @@ fn alias_key(a: &Alias) -> HashMap<String, AttributeValue> {
 }
 
 /// Any SDK failure that is not a condition: the caller answers 5xx and the sender retries.
-fn unavailable<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+pub(crate) fn unavailable<
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+>(
     op: &str,
     e: SdkError<E, R>,
 ) -> StoreError {

@@ -11,6 +11,8 @@ mod due;
 mod dynamo;
 mod error;
 mod memory;
+mod sent;
+mod sent_dynamo;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -19,6 +21,7 @@ pub use due::{due_on, shard_of, DueCursor, DueIndex, DuePage, DUE_SHARDS};
 pub use dynamo::{decode_state, DynamoStore, DUE_INDEX, TTL_ATTRIBUTE};
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use sent::{Claim, FailedNotice, NoticeKey, SentLog};
 
 use leadscore_domain::{LeadState, LedgerEntry};
 use std::future::Future;

@@ -1,8 +1,9 @@
 //! An in-process store with the same semantics as the DynamoDB one.
 
 use crate::due::{day_key, due_on, shard_of, DueCursor, DueIndex, DuePage};
+use crate::sent::{Claim, FailedNotice, NoticeKey, SentLog};
 use crate::{Alias, LeadStore, StoreError, Stored};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use leadscore_domain::{LeadState, LedgerEntry};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -13,6 +14,14 @@ struct Inner {
     aliases: HashMap<Alias, String>,
     /// Keyed by `seq`: saving the same entries again overwrites them, as in DynamoDB.
     ledgers: HashMap<String, BTreeMap<u64, LedgerEntry>>,
+    sent: HashMap<NoticeKey, SentStatus>,
+}
+
+#[derive(Clone)]
+enum SentStatus {
+    Sending(DateTime<Utc>),
+    Sent,
+    Failed(String, DateTime<Utc>),
 }
 
 #[derive(Default)]
@@ -176,5 +185,72 @@ impl DueIndex for MemoryStore {
             leads: due.into_iter().map(|(_, s)| s.clone()).collect(),
             next,
         })
+    }
+}
+
+impl SentLog for MemoryStore {
+    async fn claim(
+        &self,
+        key: &NoticeKey,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        redrive: bool,
+    ) -> Result<Claim, StoreError> {
+        let mut inner = self.lock()?;
+        let outcome = match inner.sent.get(key) {
+            None => Claim::Claimed,
+            Some(SentStatus::Sending(at)) if now - *at >= lease => Claim::Claimed,
+            Some(SentStatus::Sending(_)) => Claim::InFlight,
+            Some(SentStatus::Sent) => Claim::Sent,
+            Some(SentStatus::Failed(..)) if redrive => Claim::Claimed,
+            Some(SentStatus::Failed(..)) => Claim::Failed,
+        };
+        if outcome == Claim::Claimed {
+            inner.sent.insert(key.clone(), SentStatus::Sending(now));
+        }
+        Ok(outcome)
+    }
+
+    async fn mark_sent(&self, key: &NoticeKey) -> Result<(), StoreError> {
+        self.lock()?.sent.insert(key.clone(), SentStatus::Sent);
+        Ok(())
+    }
+
+    async fn release(&self, key: &NoticeKey) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if matches!(inner.sent.get(key), Some(SentStatus::Sending(_))) {
+            inner.sent.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(
+        &self,
+        key: &NoticeKey,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.lock()?
+            .sent
+            .insert(key.clone(), SentStatus::Failed(error.to_owned(), now));
+        Ok(())
+    }
+
+    async fn failed(&self) -> Result<Vec<FailedNotice>, StoreError> {
+        let inner = self.lock()?;
+        let mut out: Vec<FailedNotice> = inner
+            .sent
+            .iter()
+            .filter_map(|(k, v)| match v {
+                SentStatus::Failed(error, at) => Some(FailedNotice {
+                    key: k.clone(),
+                    error: error.clone(),
+                    failed_at: *at,
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| (a.failed_at, &a.key).cmp(&(b.failed_at, &b.key)));
+        Ok(out)
     }
 }

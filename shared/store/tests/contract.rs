@@ -4,7 +4,9 @@
 use chrono::{TimeZone, Utc};
 use leadscore_domain::{apply, Event, EventKind, LeadState, Model, Points};
 use leadscore_store::testing::Moto;
-use leadscore_store::{Alias, DynamoStore, LeadStore, MemoryStore, StoreError};
+use leadscore_store::{
+    Alias, Claim, DynamoStore, LeadStore, MemoryStore, NoticeKey, SentLog, StoreError,
+};
 use std::sync::Arc;
 
 fn model() -> Model {
@@ -359,7 +361,104 @@ async fn concurrent_writers_lose_no_update<S: LeadStore + 'static>(store: Arc<S>
     assert_eq!(end.version, 17);
 }
 
-async fn contract<S: LeadStore + 'static>(store: Arc<S>) {
+/// Each notification is claimed once: a second claim sees it in flight, then sent; a released
+/// claim can be taken again; a stale claim is taken over; a permanent failure is listed until
+/// re-driven; of 16 concurrent claims exactly one wins.
+async fn notifications_are_claimed_once<S: SentLog + 'static>(store: Arc<S>) {
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 5, 9, 0, 0).unwrap();
+    let lease = chrono::Duration::minutes(5);
+    let key = |route: &str| NoticeKey {
+        lead: "email:ana@x.io".into(),
+        transition_at: t0,
+        route: route.into(),
+    };
+    let slack = key("slack:sales");
+    assert_eq!(
+        store.claim(&slack, t0, lease, false).await.unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        store.claim(&slack, t0, lease, false).await.unwrap(),
+        Claim::InFlight
+    );
+    store.mark_sent(&slack).await.unwrap();
+    let later = t0 + chrono::Duration::hours(1);
+    assert_eq!(
+        store.claim(&slack, later, lease, true).await.unwrap(),
+        Claim::Sent
+    );
+    // Released after a retryable failure: claimable again at once.
+    let mail = key("email:sales");
+    assert_eq!(
+        store.claim(&mail, t0, lease, false).await.unwrap(),
+        Claim::Claimed
+    );
+    store.release(&mail).await.unwrap();
+    assert_eq!(
+        store.claim(&mail, t0, lease, false).await.unwrap(),
+        Claim::Claimed
+    );
+    // Left by a crashed invocation: taken over once the lease has run out.
+    let soon = t0 + chrono::Duration::minutes(1);
+    assert_eq!(
+        store.claim(&mail, soon, lease, false).await.unwrap(),
+        Claim::InFlight
+    );
+    let after_lease = t0 + lease;
+    assert_eq!(
+        store.claim(&mail, after_lease, lease, false).await.unwrap(),
+        Claim::Claimed
+    );
+    // A permanent failure stays failed until a re-drive claims it.
+    store
+        .mark_failed(&mail, "404 channel_not_found", soon)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&mail, later, lease, false).await.unwrap(),
+        Claim::Failed
+    );
+    let failed = store.failed().await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (failed[0].key.clone(), failed[0].error.as_str()),
+        (mail.clone(), "404 channel_not_found")
+    );
+    assert_eq!(
+        store.claim(&mail, later, lease, true).await.unwrap(),
+        Claim::Claimed
+    );
+    store.mark_sent(&mail).await.unwrap();
+    assert!(
+        store.failed().await.unwrap().is_empty(),
+        "re-driven: no longer listed"
+    );
+    // A new MQL transition of the same lead is a new notification.
+    let again = NoticeKey {
+        transition_at: later,
+        ..slack.clone()
+    };
+    assert_eq!(
+        store.claim(&again, later, lease, false).await.unwrap(),
+        Claim::Claimed
+    );
+    // Concurrent invocations: one claim wins.
+    let contested = key("slack:contested");
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, k) = (store.clone(), contested.clone());
+            tokio::spawn(async move { store.claim(&k, t0, lease, false).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap() == Claim::Claimed);
+    }
+    assert_eq!(won, 1);
+}
+
+async fn contract<S: LeadStore + SentLog + 'static>(store: Arc<S>) {
+    notifications_are_claimed_once(store.clone()).await;
     saves_loads_and_versions(&*store).await;
     stale_writes_conflict(&*store).await;
     aliases_resolve_and_are_owned(&*store).await;
