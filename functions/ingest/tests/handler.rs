@@ -4,28 +4,12 @@
 
 mod common;
 
-use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-use aws_lambda_events::encodings::Body;
 use common::*;
 use leadscore_domain::Points;
 use leadscore_ingest::handler;
 use leadscore_store::testing::Moto;
 use leadscore_store::{DynamoStore, MemoryStore};
-use serde_json::{json, Value};
-
-/// The response's status, `content-type` and parsed JSON body.
-fn parts(r: &ApiGatewayV2httpResponse) -> (i64, &str, Value) {
-    let ct = r
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let body = match &r.body {
-        Some(Body::Text(t)) => serde_json::from_str(t).unwrap(),
-        other => panic!("expected a text body, got {other:?}"),
-    };
-    (r.status_code, ct, body)
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_signed_events_batch_is_scored_and_stored() {
