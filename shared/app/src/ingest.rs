@@ -211,6 +211,9 @@ async fn ingest<S: LeadStore>(
     };
     // Group events by who they are about: the primary alias (CRM id, else email), with every
     // alias the events name, keeping batch order within a lead. One read and one write per lead.
+    // An erase or a merge applies the events grouped so far first: it must follow the events
+    // before it in the batch (an erased contact's earlier events must not outlive it, and a
+    // merge must find the leads the batch created).
     let mut groups: BTreeMap<Alias, (Vec<Alias>, Vec<Event>)> = BTreeMap::new();
     for item in parsed.items {
         match item {
@@ -236,9 +239,11 @@ async fn ingest<S: LeadStore>(
                 events.push(event);
             }
             Inbound::Erase { lead, .. } => {
+                apply_groups(cfg, store, std::mem::take(&mut groups), now, &mut summary).await?;
                 summary.erased += erase(store, &aliases_of(&lead)).await?;
             }
             Inbound::Merge { into, merged } => {
+                apply_groups(cfg, store, std::mem::take(&mut groups), now, &mut summary).await?;
                 let survivor = aliases_of(&into);
                 for m in &merged {
                     let done =
@@ -257,6 +262,18 @@ async fn ingest<S: LeadStore>(
             }
         }
     }
+    apply_groups(cfg, store, groups, now, &mut summary).await?;
+    Ok(summary)
+}
+
+/// Applies each lead's grouped events (one read and one write per lead).
+async fn apply_groups<S: LeadStore>(
+    cfg: &IngestConfig,
+    store: &S,
+    groups: BTreeMap<Alias, (Vec<Alias>, Vec<Event>)>,
+    now: DateTime<Utc>,
+    summary: &mut Summary,
+) -> Result<(), IngestError> {
     for (aliases, events) in groups.into_values() {
         let done = apply_to_lead(cfg, store, &aliases, &events, now).await?;
         summary.accepted += done.accepted;
@@ -269,7 +286,7 @@ async fn ingest<S: LeadStore>(
                 transition: t,
             }));
     }
-    Ok(summary)
+    Ok(())
 }
 
 fn aliases_of(lead: &LeadRef) -> Vec<Alias> {

@@ -506,6 +506,54 @@ async fn the_account_is_the_crm_company_else_the_domain() {
     assert_eq!(got.as_deref(), Some("hubspot:company:9001"));
 }
 
+/// An erase or a merge follows the events before it in the same batch: a contact created and
+/// then privacy-deleted in one batch is gone, and a merge finds the leads the batch created.
+#[tokio::test]
+async fn erases_and_merges_follow_the_events_before_them_in_a_batch() {
+    let (cfg, store) = (config(), MemoryStore::new());
+    let deletion = json!({"eventId": 3, "subscriptionId": 9, "portalId": 62515, "appId": 1,
+        "occurredAt": 1772445700000i64, "subscriptionType": "contact.privacyDeletion",
+        "attemptNumber": 0, "objectId": 4800, "changeSource": "GDPR"});
+    let merge = json!({"eventId": 4, "subscriptionId": 9, "portalId": 62515, "appId": 1,
+        "occurredAt": 1772445800000i64, "subscriptionType": "contact.merge", "attemptNumber": 0,
+        "objectId": 4901, "primaryObjectId": 4901, "mergedObjectIds": [4902], "newObjectId": 4901,
+        "changeSource": "CRM_UI"});
+    let body = json!([
+        property_change(1, 4800, "email", "zoe@zeta.io"),
+        deletion,
+        property_change(5, 4901, "email", "yan@ypsilon.io"),
+        property_change(6, 4902, "jobtitle", "VP Sales"),
+        merge
+    ]);
+    let r = handle(
+        &cfg,
+        &store,
+        &hubspot_request("/webhooks/hubspot", &body),
+        now(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["erased"].as_u64(), r.body["merged"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        r.body
+    );
+    let gone = store
+        .resolve(&[
+            Alias::new("hubspot", "4800"),
+            Alias::new("email", "zoe@zeta.io"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(gone, [None, None]);
+    let ids = store
+        .resolve(&[Alias::new("hubspot", "4901"), Alias::new("hubspot", "4902")])
+        .await
+        .unwrap();
+    assert!(ids[0].is_some() && ids[0] == ids[1], "{ids:?}");
+}
+
 fn hubspot_request(path: &str, events: &Value) -> Request {
     let bytes = serde_json::to_vec(events).unwrap();
     let ts = now().timestamp_millis().to_string();
