@@ -16,7 +16,7 @@ use leadscore_sources::{hubspot, marketo, sendgrid, Ignored, Inbound, LeadRef, P
 use leadscore_store::{Alias, LeadStore, StoreError};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// The webhook routes.
@@ -71,11 +71,15 @@ pub struct Summary {
     pub accepted: usize,
     pub duplicates: usize,
     pub ignored: Vec<Ignored>,
+    /// Distinct leads the batch's events were applied to.
     pub leads: usize,
     pub erased: usize,
     /// Leads folded into another by a CRM merge.
     pub merged: usize,
     pub transitions: Vec<LeadTransition>,
+    /// The leads counted in `leads` (a lead whose events an erase or merge split is one).
+    #[serde(skip)]
+    touched: BTreeSet<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -278,7 +282,8 @@ async fn apply_groups<S: LeadStore>(
         let done = apply_to_lead(cfg, store, &aliases, &events, now).await?;
         summary.accepted += done.accepted;
         summary.duplicates += done.duplicates;
-        summary.leads += 1;
+        summary.touched.insert(done.lead.clone());
+        summary.leads = summary.touched.len();
         summary
             .transitions
             .extend(done.transitions.into_iter().map(|t| LeadTransition {
