@@ -6,4 +6,5 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 mod merge;
+pub mod notify;
 pub mod sweep;
