@@ -243,16 +243,35 @@ async fn ingest<S: LeadStore>(
                 events.push(event);
             }
             Inbound::Erase { lead, .. } => {
-                apply_groups(cfg, store, std::mem::take(&mut groups), now, &mut summary).await?;
+                Box::pin(apply_groups(
+                    cfg,
+                    store,
+                    std::mem::take(&mut groups),
+                    now,
+                    &mut summary,
+                ))
+                .await?;
                 summary.erased += erase(store, &aliases_of(&lead)).await?;
             }
             Inbound::Merge { into, merged } => {
-                apply_groups(cfg, store, std::mem::take(&mut groups), now, &mut summary).await?;
+                Box::pin(apply_groups(
+                    cfg,
+                    store,
+                    std::mem::take(&mut groups),
+                    now,
+                    &mut summary,
+                ))
+                .await?;
                 let survivor = aliases_of(&into);
                 for m in &merged {
-                    let done =
-                        crate::merge::merge_leads(cfg, store, &survivor, &aliases_of(m), now)
-                            .await?;
+                    let done = Box::pin(crate::merge::merge_leads(
+                        cfg,
+                        store,
+                        &survivor,
+                        &aliases_of(m),
+                        now,
+                    ))
+                    .await?;
                     summary.merged += usize::from(done.folded);
                     if let Some(lead) = done.lead {
                         summary
@@ -266,7 +285,9 @@ async fn ingest<S: LeadStore>(
             }
         }
     }
-    apply_groups(cfg, store, groups, now, &mut summary).await?;
+    // Boxed: the handler's future nests deep enough (merge, erase, retries) to hit the
+    // compiler's layout depth limit in crates that embed it.
+    Box::pin(apply_groups(cfg, store, groups, now, &mut summary)).await?;
     Ok(summary)
 }
 
