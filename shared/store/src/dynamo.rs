@@ -74,6 +74,24 @@ pub(crate) fn unavailable<
     StoreError::Unavailable(format!("{op}: {}", DisplayErrorContext(&e)))
 }
 
+/// A request the SDK refused to build (a missing required field): a bug, reported as
+/// unavailable rather than a panic.
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// An item key's sort key.
+fn sort_key(k: &HashMap<String, AttributeValue>) -> Option<&str> {
+    k.get(SK)?.as_s().ok().map(String::as_str)
+}
+
+/// The aliases a lead's partition records (its `A#<alias>` items).
+fn recorded_aliases(keys: &[HashMap<String, AttributeValue>]) -> impl Iterator<Item = Alias> + '_ {
+    keys.iter()
+        .filter_map(|k| sort_key(k)?.strip_prefix("A#"))
+        .map(|a| Alias(a.to_owned()))
+}
+
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoStore {
@@ -109,22 +127,21 @@ impl DynamoStore {
                 .key_type(t)
                 .build()
         };
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         self.client
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr(PK).map_err(build)?)
-            .attribute_definitions(attr(SK).map_err(build)?)
-            .key_schema(key(PK, KeyType::Hash).map_err(build)?)
-            .key_schema(key(SK, KeyType::Range).map_err(build)?)
-            .attribute_definitions(attr(DUE_SHARD).map_err(build)?)
-            .attribute_definitions(attr(DUE_ON).map_err(build)?)
+            .attribute_definitions(attr(PK).map_err(build_err)?)
+            .attribute_definitions(attr(SK).map_err(build_err)?)
+            .key_schema(key(PK, KeyType::Hash).map_err(build_err)?)
+            .key_schema(key(SK, KeyType::Range).map_err(build_err)?)
+            .attribute_definitions(attr(DUE_SHARD).map_err(build_err)?)
+            .attribute_definitions(attr(DUE_ON).map_err(build_err)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(DUE_INDEX)
-                    .key_schema(key(DUE_SHARD, KeyType::Hash).map_err(build)?)
-                    .key_schema(key(DUE_ON, KeyType::Range).map_err(build)?)
+                    .key_schema(key(DUE_SHARD, KeyType::Hash).map_err(build_err)?)
+                    .key_schema(key(DUE_ON, KeyType::Range).map_err(build_err)?)
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::Include)
@@ -133,14 +150,14 @@ impl DynamoStore {
                             .build(),
                     )
                     .build()
-                    .map_err(build)?,
+                    .map_err(build_err)?,
             )
             .stream_specification(
                 StreamSpecification::builder()
                     .stream_enabled(true)
                     .stream_view_type(StreamViewType::NewAndOldImages)
                     .build()
-                    .map_err(build)?,
+                    .map_err(build_err)?,
             )
             .send()
             .await
@@ -153,7 +170,7 @@ impl DynamoStore {
                     .enabled(true)
                     .attribute_name(TTL_ATTRIBUTE)
                     .build()
-                    .map_err(build)?,
+                    .map_err(build_err)?,
             )
             .send()
             .await
@@ -182,7 +199,7 @@ impl DynamoStore {
                     .consistent_read(true)
                     .set_keys(Some(chunk.to_vec()))
                     .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                    .map_err(build_err)?,
             )]);
             // Unprocessed keys come back under load: ask again, a bounded number of times.
             for _ in 0..8 {
@@ -316,7 +333,6 @@ impl DynamoStore {
         aliases: &[Alias],
         absorbed: Option<&str>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         let (condition, value) = version_condition(expected);
         let mut lead_put = Put::builder()
             .table_name(&self.table)
@@ -328,7 +344,7 @@ impl DynamoStore {
                 .expression_attribute_names("#version", "version");
         }
         let mut actions = vec![TransactWriteItem::builder()
-            .put(lead_put.build().map_err(build)?)
+            .put(lead_put.build().map_err(build_err)?)
             .build()];
         let mut unique: Vec<&Alias> = aliases.iter().collect();
         unique.sort();
@@ -347,7 +363,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_item(Some(item))
                 .build()
-                .map_err(build)?;
+                .map_err(build_err)?;
             actions.push(TransactWriteItem::builder().put(put).build());
         }
         for a in unique {
@@ -368,7 +384,7 @@ impl DynamoStore {
             };
             actions.push(
                 TransactWriteItem::builder()
-                    .put(put.build().map_err(build)?)
+                    .put(put.build().map_err(build_err)?)
                     .build(),
             );
             // A record in the lead's partition, so erasure finds every alias of the lead.
@@ -379,7 +395,7 @@ impl DynamoStore {
                     (SK.into(), s(format!("A#{}", a.0))),
                 ])))
                 .build()
-                .map_err(build)?;
+                .map_err(build_err)?;
             actions.push(TransactWriteItem::builder().put(record).build());
         }
         Ok(actions)
@@ -420,14 +436,13 @@ impl DynamoStore {
     /// production paths.
     #[cfg(feature = "testing")]
     pub async fn seed(&self, states: &[LeadState]) -> Result<(), StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         for chunk in states.chunks(BATCH_WRITE_MAX) {
             let mut requests = Vec::with_capacity(chunk.len());
             for state in chunk {
                 let put = aws_sdk_dynamodb::types::PutRequest::builder()
                     .set_item(Some(self.lead_item(state, 1)?))
                     .build()
-                    .map_err(build)?;
+                    .map_err(build_err)?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
             let out = self
@@ -478,7 +493,6 @@ impl DynamoStore {
         &self,
         keys: Vec<HashMap<String, AttributeValue>>,
     ) -> Result<(), StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         for chunk in keys.chunks(BATCH_WRITE_MAX) {
             let mut requests = chunk
                 .iter()
@@ -488,7 +502,7 @@ impl DynamoStore {
                             DeleteRequest::builder()
                                 .set_key(Some(k.clone()))
                                 .build()
-                                .map_err(build)?,
+                                .map_err(build_err)?,
                         )
                         .build())
                 })
@@ -651,18 +665,13 @@ impl LeadStore for DynamoStore {
         absorbed: &str,
         absorbed_version: u64,
     ) -> Result<u64, StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         let version = expected + 1;
         let item = self.lead_item(state, version)?;
         let ledger = self.ledger_items(state)?;
         // The absorbed lead's partition lists its aliases (records) and its ledger items.
         let keys = self.lead_partition_keys(absorbed).await?;
         let mut all: Vec<Alias> = aliases.to_vec();
-        all.extend(
-            keys.iter()
-                .filter_map(|k| k.get(SK)?.as_s().ok()?.strip_prefix("A#"))
-                .map(|a| Alias(a.to_owned())),
-        );
+        all.extend(recorded_aliases(&keys));
         let mut actions =
             self.save_actions(state, item, Some(expected), ledger, &all, Some(absorbed))?;
         // The absorbed lead goes only if nobody wrote it since it was read.
@@ -679,20 +688,19 @@ impl LeadStore for DynamoStore {
                             AttributeValue::N(absorbed_version.to_string()),
                         )
                         .build()
-                        .map_err(build)?,
+                        .map_err(build_err)?,
                 )
                 .build(),
         );
-        for k in keys.iter().filter(|k| {
-            k.get(SK)
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk.starts_with("A#"))
-        }) {
+        for k in keys
+            .iter()
+            .filter(|k| sort_key(k).is_some_and(|sk| sk.starts_with("A#")))
+        {
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(k.clone()))
                 .build()
-                .map_err(build)?;
+                .map_err(build_err)?;
             actions.push(TransactWriteItem::builder().delete(delete).build());
         }
         self.transact(actions, &state.lead_id).await?;
@@ -700,11 +708,7 @@ impl LeadStore for DynamoStore {
         // them. Best effort, after the merge committed; what is left expires with the TTL.
         let ledger_keys: Vec<_> = keys
             .into_iter()
-            .filter(|k| {
-                k.get(SK)
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|sk| sk.starts_with("E#"))
-            })
+            .filter(|k| sort_key(k).is_some_and(|sk| sk.starts_with("E#")))
             .collect();
         let _ = self.delete_keys(ledger_keys).await;
         Ok(version)
@@ -755,10 +759,7 @@ impl LeadStore for DynamoStore {
     async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
         // The lead, its ledger and its alias records share a partition: one query finds them.
         let keys = self.lead_partition_keys(lead_id).await?;
-        let mut all: Vec<Alias> = keys
-            .iter()
-            .filter_map(|k| k.get(SK)?.as_s().ok()?.strip_prefix("A#"))
-            .map(|a| Alias(a.to_owned()))
+        let mut all: Vec<Alias> = recorded_aliases(&keys)
             .chain(aliases.iter().cloned())
             .collect();
         all.sort();
