@@ -93,6 +93,10 @@ impl<S: LeadStore> LeadStore for Counting<S> {
         self.add(1);
         self.inner.ledger(lead_id).await
     }
+    async fn aliases(&self, lead_id: &str) -> Result<Vec<Alias>, StoreError> {
+        self.add(1);
+        self.inner.aliases(lead_id).await
+    }
     async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {
         self.add(1 + aliases.len());
         self.inner.erase(lead_id, aliases).await

@@ -194,6 +194,37 @@ impl Routes {
         &self.routes
     }
 
+    /// The `slack` values that name where a webhook URL is kept (see [`is_secret_ref`]),
+    /// each once.
+    pub fn secret_refs(&self) -> BTreeSet<&str> {
+        (self.routes.iter())
+            .flat_map(|r| r.slack.iter())
+            .map(String::as_str)
+            .filter(|v| is_secret_ref(v))
+            .collect()
+    }
+
+    /// Replaces each secret reference by its value from `resolved` and checks the URLs. A
+    /// reference `resolved` has no value for is an error naming the route and reference.
+    pub fn with_secrets(
+        mut self,
+        resolved: impl Fn(&str) -> Option<String>,
+    ) -> Result<Routes, RouteError> {
+        for r in &mut self.routes {
+            for url in &mut r.slack {
+                if is_secret_ref(url) {
+                    *url = resolved(url).ok_or_else(|| RouteError::Field {
+                        route: r.name.clone(),
+                        field: "slack",
+                        message: format!("{url:?} has no value"),
+                    })?;
+                }
+            }
+            check_route(r)?;
+        }
+        Ok(self)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty()
     }
@@ -229,6 +260,15 @@ fn clean(route: &str, field: &'static str, values: Vec<String>) -> Result<Vec<St
         .collect()
 }
 
+/// A routing file's `slack` value may name where the webhook URL is kept instead of holding
+/// it: `env:<VARIABLE>`, `ssm:<parameter name>`, `secretsmanager:<secret name>` or an SSM or
+/// Secrets Manager ARN. The Lambda reads them once at cold start.
+pub fn is_secret_ref(value: &str) -> bool {
+    ["env:", "ssm:", "secretsmanager:", "arn:"]
+        .iter()
+        .any(|p| value.starts_with(p))
+}
+
 fn check_route(r: &Route) -> Result<(), RouteError> {
     if r.slack.is_empty() && r.email.is_empty() {
         return Err(RouteError::NoChannel(r.name.clone()));
@@ -238,7 +278,7 @@ fn check_route(r: &Route) -> Result<(), RouteError> {
         field,
         message,
     };
-    for url in &r.slack {
+    for url in r.slack.iter().filter(|u| !is_secret_ref(u)) {
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"));
@@ -334,6 +374,15 @@ impl Outcome {
             .iter()
             .any(|r| matches!(r.result, RouteResult::Permanent(_)))
     }
+
+    /// The stream record must be reported as a batch item failure: a retry is due, or a
+    /// route failed for good (now or on an earlier delivery), so that after the bounded
+    /// retries the record reaches the dead-letter queue instead of passing silently.
+    pub fn record_failed(&self) -> bool {
+        self.routes
+            .iter()
+            .any(|r| !matches!(r.result, RouteResult::Sent | RouteResult::AlreadySent))
+    }
 }
 
 /// The notifier could not do its work: retry the record.
@@ -351,9 +400,9 @@ pub enum NotifyFailure {
 /// permanent one marks it failed with the error text. A permanent failure of any channel of
 /// a route wins over a retryable one of another.
 #[allow(clippy::too_many_arguments)]
-pub async fn notify_lead<S: LeadStore + SentLog>(
+pub async fn notify_lead<'r, S: LeadStore + SentLog>(
     store: &S,
-    routes: &[(String, Vec<Box<dyn Channel>>)],
+    routes: impl IntoIterator<Item = &'r (String, Vec<Box<dyn Channel>>)>,
     model: &Model,
     state: &LeadState,
     transition: &Transition,
@@ -395,7 +444,7 @@ pub async fn notify_lead<S: LeadStore + SentLog>(
                         }
                     }
                 };
-                send_route(store, &key, channels, built, now).await?
+                send_route(store, &key, channels, built, now, RetryBy::Stream).await?
             }
         };
         tracing::info!(lead = %key.lead, route = %route, result = ?result, "mql notice");
@@ -407,6 +456,89 @@ pub async fn notify_lead<S: LeadStore + SentLog>(
     Ok(outcome)
 }
 
+/// What a re-drive did with one failed notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedriveResult {
+    /// Sent on every channel of its route, and marked sent.
+    Sent,
+    /// Failed again (permanent: listed again; retryable: still listed, try later).
+    Failed(String),
+    /// Not sent, and left in the list: the reason says why (route or lead gone, claimed
+    /// by another invocation).
+    Skipped(String),
+}
+
+/// One failed notification and what the re-drive did with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedriveReport {
+    pub key: NoticeKey,
+    pub result: RedriveResult,
+}
+
+/// Sends again every notification [`SentLog::failed`] lists (oldest first, at most `limit`),
+/// to the route of the same name in today's routing, built from the lead as it is now. Each
+/// is claimed with `redrive` first, so a re-drive racing the stream still sends once.
+#[allow(clippy::too_many_arguments)]
+pub async fn redrive<'r, S: LeadStore + SentLog>(
+    store: &S,
+    channels_of: impl Fn(&str) -> Option<&'r [Box<dyn Channel>]>,
+    model: &Model,
+    hubspot_portal: Option<&HubSpotPortal>,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: usize,
+) -> Result<Vec<RedriveReport>, NotifyFailure> {
+    let crm = CrmLinks {
+        hubspot: hubspot_portal.cloned(),
+    };
+    let mut reports = Vec::new();
+    for failed in store.failed().await?.into_iter().take(limit) {
+        let key = failed.key;
+        let skip = |why: &str| RedriveResult::Skipped(why.to_owned());
+        let result = match (channels_of(&key.route), store.load(&key.lead).await?) {
+            (None, _) => skip("no route of this name is configured now"),
+            (_, None) => skip("the lead no longer exists (erased or merged)"),
+            (Some(channels), Some(stored)) => {
+                let transition = stored
+                    .state
+                    .transitions
+                    .iter()
+                    .find(|t| t.to == Stage::Mql && t.at == key.transition_at)
+                    .cloned();
+                match transition {
+                    None => skip("the lead has no such MQL transition"),
+                    Some(t) => match store.claim(&key, now, lease, true).await? {
+                        Claim::Claimed => {
+                            let notice = match build(store, model, &stored.state, &t, &crm).await {
+                                Ok(n) => n,
+                                Err(e) => {
+                                    store.release(&key).await?;
+                                    return Err(e);
+                                }
+                            };
+                            let sent =
+                                send_route(store, &key, channels, &notice, now, RetryBy::Redrive);
+                            match sent.await? {
+                                RouteResult::Sent => RedriveResult::Sent,
+                                RouteResult::Retryable(e) | RouteResult::Permanent(e) => {
+                                    RedriveResult::Failed(e)
+                                }
+                                other => RedriveResult::Failed(format!("{other:?}")),
+                            }
+                        }
+                        Claim::Sent => skip("sent since it was listed"),
+                        Claim::InFlight => skip("another invocation is sending it now"),
+                        Claim::Failed => skip("it could not be claimed"),
+                    },
+                }
+            }
+        };
+        tracing::info!(lead = %key.lead, route = %key.route, result = ?result, "re-drive");
+        reports.push(RedriveReport { key, result });
+    }
+    Ok(reports)
+}
+
 async fn build<S: LeadStore>(
     store: &S,
     model: &Model,
@@ -415,14 +547,28 @@ async fn build<S: LeadStore>(
     crm: &CrmLinks,
 ) -> Result<MqlNotice, NotifyFailure> {
     let entries = store.ledger(&state.lead_id).await?;
+    // A lead first seen by email still links to its CRM record through its aliases.
+    let aliases: Vec<String> = (store.aliases(&state.lead_id).await?)
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
     Ok(build_notice(&NoticeInput {
         model,
         state,
         entries: &entries,
         transition,
-        aliases: &[],
+        aliases: &aliases,
         crm,
     })?)
+}
+
+/// Who sends a notice again after a retryable failure.
+#[derive(Clone, Copy)]
+enum RetryBy {
+    /// The stream redelivers the record: give the claim back.
+    Stream,
+    /// Only a later re-drive: keep it listed as failed.
+    Redrive,
 }
 
 async fn send_route<S: SentLog>(
@@ -431,6 +577,7 @@ async fn send_route<S: SentLog>(
     channels: &[Box<dyn Channel>],
     notice: &MqlNotice,
     now: DateTime<Utc>,
+    retry_by: RetryBy,
 ) -> Result<RouteResult, StoreError> {
     let mut permanent = Vec::new();
     let mut retryable = Vec::new();
@@ -450,8 +597,12 @@ async fn send_route<S: SentLog>(
         store.mark_failed(key, &error, now).await?;
         Ok(RouteResult::Permanent(error))
     } else if !retryable.is_empty() {
-        store.release(key).await?;
-        Ok(RouteResult::Retryable(retryable.join("; ")))
+        let error = retryable.join("; ");
+        match retry_by {
+            RetryBy::Stream => store.release(key).await?,
+            RetryBy::Redrive => store.mark_failed(key, &error, now).await?,
+        }
+        Ok(RouteResult::Retryable(error))
     } else {
         store.mark_sent(key).await?;
         Ok(RouteResult::Sent)
@@ -551,6 +702,60 @@ slack = ["https://hooks.slack.com/services/T/B/y"]
         assert_eq!(names(&routes, &lead(Some("PT"), None, 1)), ["pt-analytics"]);
         assert_eq!(names(&routes, &lead(Some("PT"), None, 0)), [ENV_ROUTE]);
         assert_eq!(names(&routes, &lead(Some("ES"), None, 1)), [ENV_ROUTE]);
+    }
+
+    #[test]
+    fn slack_urls_may_be_secret_references_resolved_later() {
+        let file = r#"
+[[route]]
+name = "emea"
+countries = ["Spain"]
+slack = ["ssm:/leadscore/slack/emea", "https://hooks.slack.com/services/T/B/inline"]
+
+[[route]]
+name = "rest"
+slack = ["env:REST_URL", "secretsmanager:leadscore/slack"]
+"#;
+        let routes = Routes::parse(Some(file), None, None).unwrap();
+        assert_eq!(
+            routes.secret_refs().into_iter().collect::<Vec<_>>(),
+            [
+                "env:REST_URL",
+                "secretsmanager:leadscore/slack",
+                "ssm:/leadscore/slack/emea"
+            ]
+        );
+        let values = |r: &str| match r {
+            "env:REST_URL" => Some("https://hooks.slack.com/services/T/B/rest".to_owned()),
+            "secretsmanager:leadscore/slack" => Some("http://127.0.0.1:9/slack".to_owned()),
+            "ssm:/leadscore/slack/emea" => {
+                Some("https://hooks.slack.com/services/T/B/emea".to_owned())
+            }
+            _ => None,
+        };
+        let resolved = routes.clone().with_secrets(values).unwrap();
+        assert!(resolved.secret_refs().is_empty());
+        assert_eq!(
+            resolved.routes()[0].slack,
+            [
+                "https://hooks.slack.com/services/T/B/emea",
+                "https://hooks.slack.com/services/T/B/inline"
+            ]
+        );
+        // A reference without a value, or a value that is no URL, names the route.
+        let missing = routes.clone().with_secrets(|_| None).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "route `emea`: `slack`: \"ssm:/leadscore/slack/emea\" has no value"
+        );
+        let bad = routes
+            .with_secrets(|_| Some("not a url".to_owned()))
+            .unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("route `emea`: `slack`: not an http(s)"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -600,3 +600,31 @@ fn sales_recycling_a_high_scoring_mql_is_not_overridden_in_the_same_call() {
         (Stage::Mql, Stage::Recycled, at(1, 15))
     );
 }
+
+/// The notifier's stream filter relies on this: a state knows the move into MQL made since
+/// it was loaded, a state read back does not, and a lead that left MQL again has none.
+#[test]
+fn the_mql_entry_since_load_is_the_move_made_in_memory_only() {
+    let m = lifecycle_model();
+    let s = mql_lead(&m);
+    let entry = s.mql_entry_since_load().cloned();
+    assert_eq!(entry.map(|t| (t.to, t.at)), Some((Stage::Mql, rec(0))));
+
+    // Read back (as a store does): the move is history, not news.
+    let json = serde_json::to_string(&s).unwrap();
+    let mut loaded: LeadState = serde_json::from_str(&json).unwrap();
+    assert_eq!(loaded.mql_entry_since_load(), None);
+    // More points for an MQL are not a new entry.
+    step(&m, &mut loaded, &[page("v1", at(1, 9), "u")], rec(1));
+    assert_eq!(loaded.mql_entry_since_load(), None);
+
+    // Out of MQL and back in, all before the next save: the new entry counts.
+    for i in 0..4 {
+        step(&m, &mut loaded, &[unsub(&format!("u{i}"), 2)], rec(2));
+    }
+    assert_eq!(loaded.stage, Stage::Recycled);
+    assert_eq!(loaded.mql_entry_since_load(), None);
+    step(&m, &mut loaded, &forms("g", 3, 3), rec(3));
+    assert_eq!(loaded.stage, Stage::Mql);
+    assert_eq!(loaded.mql_entry_since_load().map(|t| t.at), Some(rec(3)));
+}

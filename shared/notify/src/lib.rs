@@ -16,6 +16,8 @@ pub mod email;
 pub mod notice;
 mod retry;
 pub mod slack;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text;
 
 pub use email::SesMailer;

@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | lead | `L#<lead id>` | `S` | `state` (LZ4-compressed JSON), `version`, `stage`, `score` |
+//! | lead | `L#<lead id>` | `S` | `state` (LZ4-compressed JSON), `version`, `stage`, `score`, `mql_entered_at` (the write that made an MQL) |
 //! | ledger | `L#<lead id>` | `E#<first seq, 10 digits>` | `entries` (JSON array), `expires_at` |
 //! | alias | `A#<kind>:<value>` | `A` | `lead` |
 //! | alias record | `L#<lead id>` | `A#<kind>:<value>` | (none: erasure finds the aliases here) |
@@ -42,6 +42,10 @@ const DUE_SHARD: &str = "due_shard";
 const DUE_ON: &str = "due_on";
 /// The attribute DynamoDB's TTL reads (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// On a lead item, only in the write that moved the lead into MQL: the transition's time
+/// (RFC 3339, milliseconds, UTC). The notifier's stream filter wakes on it, since a filter
+/// cannot compare the new image's stage with the old one's.
+pub const MQL_ENTERED_AT: &str = "mql_entered_at";
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -281,6 +285,13 @@ impl DynamoStore {
         // Projected for account roll-ups.
         if let Some(a) = &state.account {
             item.insert("account".into(), s(&a.key));
+        }
+        // Every save puts the whole item, so the mark is gone from the lead's next write.
+        if let Some(t) = state.mql_entry_since_load() {
+            item.insert(
+                MQL_ENTERED_AT.into(),
+                s(t.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            );
         }
         Ok(item)
     }
@@ -754,6 +765,11 @@ impl LeadStore for DynamoStore {
         // wrote them.
         entries.sort_by_key(|e| e.seq);
         Ok(entries)
+    }
+
+    async fn aliases(&self, lead_id: &str) -> Result<Vec<Alias>, StoreError> {
+        let keys = self.lead_partition_keys(lead_id).await?;
+        Ok(recorded_aliases(&keys).collect())
     }
 
     async fn erase(&self, lead_id: &str, aliases: &[Alias]) -> Result<(), StoreError> {

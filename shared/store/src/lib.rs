@@ -18,7 +18,7 @@ pub mod settings;
 pub mod testing;
 
 pub use due::{due_on, shard_of, DueCursor, DueIndex, DuePage, DUE_SHARDS};
-pub use dynamo::{decode_state, DynamoStore, DUE_INDEX, TTL_ATTRIBUTE};
+pub use dynamo::{decode_state, DynamoStore, DUE_INDEX, MQL_ENTERED_AT, TTL_ATTRIBUTE};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use sent::{Claim, FailedNotice, NoticeKey, SentLog};
@@ -105,6 +105,10 @@ pub trait LeadStore: Send + Sync {
         &self,
         lead_id: &str,
     ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
+
+    /// The aliases that point at the lead (its CRM ids, email), sorted.
+    fn aliases(&self, lead_id: &str)
+        -> impl Future<Output = Result<Vec<Alias>, StoreError>> + Send;
 
     /// Deletes the lead, its ledger and every alias pointing at it (GDPR erasure), the given
     /// `aliases` included even if the store has no record of them. Erasing what is not there

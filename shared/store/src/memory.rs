@@ -63,6 +63,8 @@ impl Inner {
         }
         // Stored like the DynamoDB store does: the entries apart from the state.
         let mut state = state.clone();
+        // As read back from DynamoDB: the move into MQL is history once saved.
+        state.entered_mql.0 = None;
         let entries = state.ledger.take_new();
         self.ledgers
             .entry(state.lead_id.clone())
@@ -107,6 +109,15 @@ impl LeadStore for MemoryStore {
         aliases: &[Alias],
     ) -> Result<u64, StoreError> {
         self.lock()?.save(state, expected, aliases, None)
+    }
+
+    async fn aliases(&self, lead_id: &str) -> Result<Vec<Alias>, StoreError> {
+        let mut owned: Vec<Alias> = (self.lock()?.aliases.iter())
+            .filter(|(_, lead)| *lead == lead_id)
+            .map(|(a, _)| a.clone())
+            .collect();
+        owned.sort();
+        Ok(owned)
     }
 
     async fn save_merged(

@@ -162,6 +162,15 @@ async fn aliases_resolve_and_are_owned<S: LeadStore>(store: &S) {
     );
     let (resolved, stored) = store.fetch("nobody", &[]).await.unwrap();
     assert!(resolved.is_empty() && stored.is_none());
+    // The aliases a lead owns, sorted, once each (the notifier's CRM links come from them).
+    assert_eq!(
+        store.aliases("carla").await.unwrap(),
+        [
+            Alias::new("email", "carla@x.io"),
+            Alias::new("hubspot", "101")
+        ]
+    );
+    assert!(store.aliases("nobody").await.unwrap().is_empty());
     // Re-pointing an alias at another lead is a conflict, and the lead write does not happen.
     let d = scored("dan", &["e9"]);
     assert!(matches!(
@@ -552,4 +561,53 @@ async fn ledger_items_expire_after_the_configured_ttl() {
             .and_then(|d| d.attribute_name()),
         Some(leadscore_store::TTL_ATTRIBUTE)
     );
+}
+
+/// DynamoDB only: the write that moves a lead into MQL, and no other, carries
+/// `mql_entered_at` (the notifier's stream filter wakes on it).
+#[tokio::test]
+async fn only_the_write_that_makes_an_mql_is_marked() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let moto = Moto::start();
+    let client = moto.dynamodb().await;
+    let store = DynamoStore::new(client.clone(), "leadscore-mark");
+    store.create_table().await.unwrap();
+    let mql_model = Model::from_toml(
+        "[model]\nname='m'\n[thresholds]\nmql=20\nmql_exit=10\n[[activity]]\nid='trial'\nkind='trial_started'\npoints=10\n",
+        "mark",
+    )
+    .expect("valid model");
+    let mark = || async {
+        let item = client
+            .get_item()
+            .table_name("leadscore-mark")
+            .key("pk", AttributeValue::S("L#kim".into()))
+            .key("sk", AttributeValue::S("S".into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .expect("lead item");
+        item.get(leadscore_store::MQL_ENTERED_AT).cloned()
+    };
+    let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    let mut s = LeadState::new("kim");
+    apply(&mql_model, &mut s, &[trial("t1", 1)], at);
+    store.save(&s, None, &[]).await.unwrap();
+    assert_eq!(mark().await, None, "a lead, not an MQL yet");
+
+    let mut s = store.load("kim").await.unwrap().unwrap().state;
+    apply(&mql_model, &mut s, &[trial("t2", 2)], at);
+    assert_eq!(s.stage, leadscore_domain::Stage::Mql);
+    store.save(&s, Some(1), &[]).await.unwrap();
+    assert_eq!(
+        mark().await,
+        Some(AttributeValue::S("2026-03-01T09:00:00.000Z".into()))
+    );
+
+    // The next write of the same MQL drops the mark.
+    let mut s = store.load("kim").await.unwrap().unwrap().state;
+    apply(&mql_model, &mut s, &[trial("t3", 3)], at);
+    store.save(&s, Some(2), &[]).await.unwrap();
+    assert_eq!(mark().await, None);
 }

@@ -176,6 +176,11 @@ pub struct LeadState {
     /// The model instance the cached rule indices point into.
     #[serde(skip)]
     pub(crate) linked: Transient<u64>,
+    /// When the lead moved into MQL since this state was loaded (or created), if it is still
+    /// there. Not stored: the store marks the write that made the move, so the notifier's
+    /// stream filter wakes for entries into MQL only.
+    #[serde(skip)]
+    pub entered_mql: Transient<Option<DateTime<Utc>>>,
 }
 
 impl LeadState {
@@ -184,6 +189,18 @@ impl LeadState {
             lead_id: lead_id.into(),
             ..LeadState::default()
         }
+    }
+
+    /// The move into MQL made since this state was loaded, while the lead is still an MQL:
+    /// the transition a notifier announces. `None` for a state read back from a store.
+    pub fn mql_entry_since_load(&self) -> Option<&Transition> {
+        let at = self.entered_mql.0?;
+        if self.stage != Stage::Mql {
+            return None;
+        }
+        self.transitions
+            .iter()
+            .rfind(|t| t.to == Stage::Mql && t.at == at)
     }
 
     pub fn grade(&self, model: &Model) -> Grade {

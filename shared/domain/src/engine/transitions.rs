@@ -29,6 +29,7 @@ pub(crate) fn move_to(
     }
     state.stage = to;
     state.stage_since = Some(at);
+    state.entered_mql.0 = (to == Stage::Mql).then_some(at);
     state.transitions.push(t.clone());
     out.push(t);
 }
