@@ -36,21 +36,7 @@ async fn moto_client(moto: &Moto) -> aws_sdk_sesv2::Client {
 
 /// The messages moto recorded as sent.
 async fn sent_messages(moto: &Moto) -> Vec<Value> {
-    let url = format!("{}/moto-api/data.json", moto.endpoint);
-    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
-    let data: Value = serde_json::from_str(&text).unwrap();
-    match &data["ses"]["Message"] {
-        Value::Object(by_account) => by_account
-            .values()
-            .flat_map(|region| match region {
-                Value::Object(m) => m.values().cloned().collect::<Vec<_>>(),
-                Value::Array(a) => a.clone(),
-                _ => Vec::new(),
-            })
-            .collect(),
-        Value::Array(a) => a.clone(),
-        other => panic!("unexpected ses.Message in moto's data: {other}"),
-    }
+    moto.sent_emails().await
 }
 
 #[tokio::test]
