@@ -82,7 +82,7 @@ impl Config {
         let resolved = resolve_secrets(&get, secrets, &SECRET_VARS).await?;
         let get = non_blank(resolved.overlay(get));
         let base = BaseConfig::from_lookup(&get)?;
-        let routes = read_routes(&get)?;
+        let (routes, env_route) = read_routes(&get)?;
         let mut values = HashMap::new();
         for reference in routes.secret_refs() {
             let value = match reference.strip_prefix("env:") {
@@ -105,7 +105,7 @@ impl Config {
         }
         let routes = routes
             .with_secrets(|r| values.get(r).cloned())
-            .map_err(route_error)?;
+            .map_err(|e| route_error(e, env_route))?;
         Config::finish(base, routes, &get)
     }
 
@@ -113,10 +113,24 @@ impl Config {
     /// other than `env:` are errors. For local runs and tests.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = non_blank(get);
+        for (_, param_var) in SECRET_VARS {
+            if get(param_var).is_some() {
+                return Err(ConfigError::Invalid {
+                    var: param_var,
+                    problem: "names a secret to fetch, which only the Lambda's start-up \
+                              (Config::load) does: give the value itself"
+                        .to_owned(),
+                });
+            }
+        }
         let base = BaseConfig::from_lookup(&get)?;
-        let routes = read_routes(&get)?
-            .with_secrets(|r| r.strip_prefix("env:").and_then(|v| get(v.trim())))
-            .map_err(route_error)?;
+        let (routes, env_route) = read_routes(&get)?;
+        let routes = routes
+            .with_secrets(|r| {
+                let var = r.strip_prefix("env:")?;
+                get(var.trim()).map(|v| v.trim().to_owned())
+            })
+            .map_err(|e| route_error(e, env_route))?;
         Config::finish(base, routes, &get)
     }
 
@@ -171,8 +185,10 @@ impl Config {
     }
 }
 
-/// The routing file (if named) plus the default route from the environment.
-fn read_routes(get: &impl Fn(&str) -> Option<String>) -> Result<Routes, ConfigError> {
+/// The routing file (if named) plus the default route from the environment, and whether
+/// the environment gave that route.
+fn read_routes(get: &impl Fn(&str) -> Option<String>) -> Result<(Routes, bool), ConfigError> {
+    let env_route = get(SLACK_WEBHOOK_URL).is_some() || get(NOTIFY_EMAILS).is_some();
     let text = match get(ROUTES_FILE) {
         None => None,
         Some(path) => {
@@ -184,18 +200,22 @@ fn read_routes(get: &impl Fn(&str) -> Option<String>) -> Result<Routes, ConfigEr
             )
         }
     };
-    Routes::parse(
+    let routes = Routes::parse(
         text.as_deref(),
         get(SLACK_WEBHOOK_URL).as_deref(),
         get(NOTIFY_EMAILS).as_deref(),
     )
-    .map_err(route_error)
+    .map_err(|e| route_error(e, env_route))?;
+    Ok((routes, env_route))
 }
 
-/// A routing problem, under the variable a person would look at.
-fn route_error(e: RouteError) -> ConfigError {
+/// A routing problem, under the variable a person would look at: the environment's default
+/// route when it gave one, else the routing file.
+fn route_error(e: RouteError, env_route: bool) -> ConfigError {
     let var = match &e {
-        RouteError::Field { route, field, .. } if route == leadscore_app::notify::ENV_ROUTE => {
+        RouteError::Field { route, field, .. }
+            if env_route && route == leadscore_app::notify::ENV_ROUTE =>
+        {
             if *field == "email" {
                 NOTIFY_EMAILS
             } else {

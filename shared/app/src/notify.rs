@@ -135,9 +135,7 @@ impl Routes {
         default_emails: Option<&str>,
     ) -> Result<Routes, RouteError> {
         let raw = match toml_text {
-            Some(text) => {
-                toml::from_str::<RawFile>(text).map_err(|e| RouteError::Toml(e.to_string()))?
-            }
+            Some(text) => toml::from_str::<RawFile>(text).map_err(|e| toml_error(text, &e))?,
             None => RawFile { route: Vec::new() },
         };
         let mut routes = Vec::with_capacity(raw.route.len() + 1);
@@ -238,6 +236,29 @@ impl Routes {
         } else {
             specific
         }
+    }
+}
+
+/// A TOML error as `line N: message`, without the source line toml quotes and with any URL
+/// in the message redacted: the file holds webhook URLs, which are secrets.
+fn toml_error(text: &str, e: &toml::de::Error) -> RouteError {
+    let mut message = String::new();
+    let mut rest = e.message();
+    while let Some(i) = rest.find("http://").or_else(|| rest.find("https://")) {
+        message.push_str(&rest[..i]);
+        message.push_str("<URL>");
+        let end = rest[i..]
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '`')
+            .map_or(rest.len(), |n| i + n);
+        rest = &rest[end..];
+    }
+    message.push_str(rest);
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            RouteError::Toml(format!("line {line}: {message}"))
+        }
+        None => RouteError::Toml(message),
     }
 }
 

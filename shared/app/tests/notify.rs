@@ -3,17 +3,16 @@
 //! retryable and permanent failures, and requalification.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use leadscore_app::notify::{mql_entry, notify_lead, RouteResult};
+use leadscore_app::notify::{mql_entry, notify_lead, redrive, RedriveResult, RouteResult};
 use leadscore_domain::{
     apply, AttrValue, Event, EventKind, FeedbackOutcome, LeadState, Model, Stage, Transition,
 };
+use leadscore_notify::testing::{Reply, TestServer};
 use leadscore_notify::{
     Channel, Delivery, Failure, MqlNotice, NotifyError, SendFuture, SlackWebhook,
 };
 use leadscore_store::testing::Moto;
 use leadscore_store::{DynamoStore, LeadStore, MemoryStore, SentLog};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 const MODEL: &str = r#"
@@ -273,6 +272,45 @@ async fn contract<S: LeadStore + SentLog>(store: &S) {
     );
     assert_eq!(ch4.count(), 0);
 
+    // A re-drive: a route no longer configured is skipped and stays listed; a retryable
+    // failure stays listed; a delivery clears the list, and the stream then finds it sent.
+    let lease = Duration::seconds(LEASE);
+    let none = redrive(store, |_| None, &model, None, now, lease, 10)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&none[..], [r] if matches!(&r.result, RedriveResult::Skipped(why) if why.contains("route"))),
+        "{none:?}"
+    );
+    let channels_of = |r: &str| (r == "sales").then_some(routes4[0].1.as_slice());
+    ch4.set(Mode::Retryable);
+    let again = redrive(store, channels_of, &model, None, now, lease, 10)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again[..], [r] if matches!(&r.result, RedriveResult::Failed(e) if e.contains("503"))),
+        "{again:?}"
+    );
+    assert_eq!(store.failed().await.unwrap().len(), 1, "still listed");
+    ch4.set(Mode::Deliver);
+    let sent = redrive(store, channels_of, &model, None, now, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].result, RedriveResult::Sent);
+    assert_eq!(sent[0].key.lead, "hubspot:4");
+    assert_eq!(ch4.count(), 1);
+    assert!(store.failed().await.unwrap().is_empty());
+    assert!(redrive(store, channels_of, &model, None, now, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        run(store, &routes4, &model, &lead4, &t4, now).await,
+        [RouteResult::AlreadySent]
+    );
+    assert_eq!(ch4.count(), 1);
+
     // The lead leaves MQL (sales recycles it) and qualifies again (a demo request): a new
     // transition, notified again.
     let stored = store.load("hubspot:1").await.unwrap().unwrap();
@@ -322,56 +360,10 @@ async fn exactly_once_per_transition_and_route_on_dynamodb() {
     contract(&store).await;
 }
 
-/// A loopback HTTP server answering 200 `ok` to each request; returns its URL and the bodies.
-fn slack_server() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = bodies.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // Read the head, then the body by its Content-Length.
-            let body = loop {
-                let Ok(n) = stream.read(&mut chunk) else {
-                    return;
-                };
-                if n == 0 {
-                    return;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
-                    }
-                }
-            };
-            seen.lock().unwrap().push(body);
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-            );
-        }
-    });
-    (
-        format!("http://127.0.0.1:{port}/services/T/B/secret"),
-        bodies,
-    )
-}
-
 #[tokio::test]
 async fn the_real_slack_webhook_is_posted_once() {
-    let (url, bodies) = slack_server();
+    let server = TestServer::start_with_fallback(Vec::new(), Reply::ok());
+    let url = server.url("/services/T/B/secret");
     let store = MemoryStore::new();
     let model = model();
     let (lead, t) = qualified(&store, &model, "hubspot:77").await;
@@ -386,9 +378,10 @@ async fn the_real_slack_webhook_is_posted_once() {
         run(&store, &routes, &model, &lead, &t, at(3, 12)).await,
         [RouteResult::AlreadySent]
     );
-    let bodies = bodies.lock().unwrap();
-    assert_eq!(bodies.len(), 1);
-    let message: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    let posts = server.requests();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/services/T/B/secret");
+    let message = posts[0].json();
     assert!(message.get("blocks").is_some(), "{message}");
-    assert!(bodies[0].contains("Ana"), "{}", bodies[0]);
+    assert!(message.to_string().contains("Ana"), "{message}");
 }
