@@ -470,20 +470,39 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Every item under a lead's partition (the lead and its ledger), keys only.
+    /// Every item under a lead's partition (the lead, its ledger, its alias records), keys only.
     async fn lead_partition_keys(
         &self,
         lead_id: &str,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        self.partition_keys(&format!("L#{lead_id}"), None).await
+    }
+
+    /// The keys of a partition's items, optionally only those whose sort key starts with
+    /// `prefix`.
+    pub(crate) async fn partition_keys(
+        &self,
+        pk: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut keys = Vec::new();
         let mut start = None;
+        let condition = match prefix {
+            Some(_) => "pk = :pk AND begins_with(sk, :prefix)",
+            None => "pk = :pk",
+        };
         loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("L#{lead_id}")))
+                .key_condition_expression(condition)
+                .expression_attribute_values(":pk", s(pk));
+            let out = match prefix {
+                Some(p) => out.expression_attribute_values(":prefix", s(p)),
+                None => out,
+            };
+            let out = out
                 .projection_expression("pk, sk")
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
@@ -799,7 +818,10 @@ impl LeadStore for DynamoStore {
                 Err(e) => return Err(unavailable("DeleteItem", e)),
             }
         }
-        self.delete_keys(keys).await
+        self.delete_keys(keys).await?;
+        // The notification log names the lead too.
+        let notices = self.notice_keys(lead_id).await?;
+        self.delete_keys(notices).await
     }
 }
 

@@ -163,6 +163,7 @@ impl LeadStore for MemoryStore {
         // Every alias of the lead, named or not (the DynamoDB store finds them in the lead's
         // partition); never another lead's.
         inner.aliases.retain(|_, l| l != lead_id);
+        inner.sent.retain(|k, _| k.lead != lead_id);
         Ok(())
     }
 }

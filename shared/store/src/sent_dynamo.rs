@@ -41,6 +41,21 @@ fn status_of(item: Option<&HashMap<String, AttributeValue>>) -> Option<&str> {
     item?.get("status")?.as_s().ok().map(String::as_str)
 }
 
+impl DynamoStore {
+    /// The keys of a lead's notification log items and of its failure listings (erasure).
+    pub(crate) async fn notice_keys(
+        &self,
+        lead: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut keys = self.partition_keys(&format!("N#{lead}"), None).await?;
+        let listed = self
+            .partition_keys(FAILED_PK, Some(&format!("{lead}|")))
+            .await?;
+        keys.extend(listed);
+        Ok(keys)
+    }
+}
+
 impl SentLog for DynamoStore {
     async fn claim(
         &self,

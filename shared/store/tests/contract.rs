@@ -191,11 +191,34 @@ async fn aliases_resolve_and_are_owned<S: LeadStore>(store: &S) {
     );
 }
 
-async fn erase_removes_the_lead_and_only_its_aliases<S: LeadStore>(store: &S) {
+async fn erase_removes_the_lead_and_only_its_aliases<S: LeadStore + SentLog>(store: &S) {
     let e = scored("erin", &["e1"]);
     store.save(&e, None, &[alias("erin@x.io")]).await.unwrap();
     let f = scored("fred", &["e1"]);
     store.save(&f, None, &[alias("fred@x.io")]).await.unwrap();
+    // Notifications about both, one of each failed and listed for a re-drive.
+    let now = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    let lease = chrono::Duration::seconds(60);
+    let notice = |lead: &str, route: &str| NoticeKey {
+        lead: lead.to_owned(),
+        transition_at: now,
+        route: route.to_owned(),
+    };
+    for key in [
+        notice("erin", "a"),
+        notice("erin", "b"),
+        notice("fred", "a"),
+    ] {
+        assert_eq!(
+            store.claim(&key, now, lease, false).await.unwrap(),
+            Claim::Claimed
+        );
+        if key.route == "a" {
+            store.mark_failed(&key, "404", now).await.unwrap();
+        } else {
+            store.mark_sent(&key).await.unwrap();
+        }
+    }
     // An alias added by a later save, and not named at erasure, goes too.
     let cur = store.load("erin").await.unwrap().expect("saved");
     store
@@ -230,6 +253,21 @@ async fn erase_removes_the_lead_and_only_its_aliases<S: LeadStore>(store: &S) {
         [None, Some("fred".into())],
         "fred keeps the alias he owns"
     );
+    // The notification log forgets her too (it names her), and keeps fred's failure.
+    let listed: Vec<String> = (store.failed().await.unwrap().into_iter())
+        .map(|f| f.key.lead)
+        .filter(|l| l == "erin" || l == "fred")
+        .collect();
+    assert_eq!(listed, ["fred"]);
+    assert_eq!(
+        store
+            .claim(&notice("erin", "b"), now, lease, false)
+            .await
+            .unwrap(),
+        Claim::Claimed,
+        "no record of the sent notice is left"
+    );
+    store.erase("erin", &[]).await.unwrap();
     // Erasing again is not an error.
     store.erase("erin", &[alias("erin@x.io")]).await.unwrap();
 }
