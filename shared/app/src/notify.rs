@@ -327,22 +327,6 @@ fn check_route(r: &Route) -> Result<(), RouteError> {
     Ok(())
 }
 
-/// The move into MQL a changed lead record shows: the new stage is MQL and the old one was
-/// not (or there was no old record). It is the state's latest transition to MQL.
-pub fn mql_entry(old_stage: Option<&str>, new_state: &LeadState) -> Option<Transition> {
-    if new_state.stage != Stage::Mql {
-        return None;
-    }
-    if old_stage.is_some_and(|s| s.trim().eq_ignore_ascii_case("mql")) {
-        return None;
-    }
-    new_state
-        .transitions
-        .iter()
-        .rfind(|t| t.to == Stage::Mql)
-        .cloned()
-}
-
 /// What became of one route's notice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteResult {
@@ -633,8 +617,6 @@ async fn send_route<S: SentLog>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-    use leadscore_domain::Reason;
 
     const FILE: &str = r#"
 [[route]]
@@ -852,41 +834,5 @@ slack = ["env:REST_URL", "secretsmanager:leadscore/slack"]
         )
         .unwrap_err();
         assert_eq!(clash, RouteError::Duplicate(ENV_ROUTE.into()));
-    }
-
-    fn transition(from: Stage, to: Stage, day: u32) -> Transition {
-        Transition {
-            from,
-            to,
-            at: Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap(),
-            reason: Reason::ScoreReached {
-                score: leadscore_domain::Points(60),
-                threshold: leadscore_domain::Points(50),
-            },
-        }
-    }
-
-    #[test]
-    fn an_mql_entry_is_a_new_mql_stage_with_its_latest_transition() {
-        let mut s = LeadState::new("hubspot:1");
-        s.stage = Stage::Mql;
-        s.transitions = vec![
-            transition(Stage::Lead, Stage::Mql, 1),
-            transition(Stage::Mql, Stage::Recycled, 5),
-            transition(Stage::Recycled, Stage::Mql, 9),
-        ];
-        let latest = transition(Stage::Recycled, Stage::Mql, 9);
-        assert_eq!(mql_entry(None, &s), Some(latest.clone()));
-        assert_eq!(mql_entry(Some("recycled"), &s), Some(latest));
-        // Still MQL: a score change, not an entry.
-        assert_eq!(mql_entry(Some("mql"), &s), None);
-        // Not MQL now.
-        s.stage = Stage::Sql;
-        assert_eq!(mql_entry(Some("mql"), &s), None);
-        assert_eq!(mql_entry(None, &s), None);
-        // MQL without a recorded transition: nothing to key the notice on.
-        s.stage = Stage::Mql;
-        s.transitions.clear();
-        assert_eq!(mql_entry(Some("lead"), &s), None);
     }
 }

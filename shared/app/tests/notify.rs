@@ -3,7 +3,7 @@
 //! retryable and permanent failures, and requalification.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use leadscore_app::notify::{mql_entry, notify_lead, redrive, RedriveResult, RouteResult};
+use leadscore_app::notify::{notify_lead, redrive, RedriveResult, RouteResult};
 use leadscore_domain::{
     apply, AttrValue, Event, EventKind, FeedbackOutcome, LeadState, Model, Stage, Transition,
 };
@@ -146,7 +146,7 @@ async fn qualified<S: LeadStore>(store: &S, model: &Model, id: &str) -> (LeadSta
     apply(model, &mut lead, &events, at(3, 12));
     assert_eq!(lead.stage, Stage::Mql);
     store.save(&lead, None, &[]).await.unwrap();
-    let t = mql_entry(Some("lead"), &lead).unwrap();
+    let t = lead.mql_entry_since_load().cloned().unwrap();
     (lead, t)
 }
 
@@ -315,7 +315,6 @@ async fn contract<S: LeadStore + SentLog>(store: &S) {
     // transition, notified again.
     let stored = store.load("hubspot:1").await.unwrap().unwrap();
     let mut again = stored.state;
-    let old_stage = "mql";
     apply(
         &model,
         &mut again,
@@ -324,7 +323,7 @@ async fn contract<S: LeadStore + SentLog>(store: &S) {
         at(5, 9),
     );
     assert_eq!(again.stage, Stage::Recycled);
-    assert_eq!(mql_entry(Some(old_stage), &again), None);
+    assert_eq!(again.mql_entry_since_load(), None);
     apply(
         &model,
         &mut again,
@@ -333,7 +332,7 @@ async fn contract<S: LeadStore + SentLog>(store: &S) {
     );
     assert_eq!(again.stage, Stage::Mql);
     store.save(&again, Some(stored.version), &[]).await.unwrap();
-    let t_again = mql_entry(Some("recycled"), &again).unwrap();
+    let t_again = again.mql_entry_since_load().cloned().unwrap();
     assert_ne!(t_again.at, t.at);
     assert_eq!(
         run(store, &routes, &model, &again, &t_again, at(8, 10)).await,
