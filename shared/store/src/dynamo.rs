@@ -113,6 +113,11 @@ impl DynamoStore {
         self
     }
 
+    /// The client, for what the port does not cover (the CLI's report scans lead items).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }

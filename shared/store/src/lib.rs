@@ -2,7 +2,8 @@
 //!
 //! - [`LeadStore`]: load a lead by id, resolve aliases (email, CRM ids) to a lead id, save with
 //!   optimistic concurrency on a version, erase.
-//! - [`MemoryStore`]: in-process, for unit tests and local runs.
+//! - [`MemoryStore`]: in-process, for unit tests and local runs; it snapshots to a JSON file
+//!   ([`MemoryStore::save_to`], [`MemoryStore::open`]) for a store that outlives the process.
 //! - [`DynamoStore`]: DynamoDB (see `docs/storage.md` for the table design).
 //!
 //! Both pass the same contract suite (`tests/contract.rs`), the DynamoDB one against moto.
@@ -24,10 +25,13 @@ pub use memory::MemoryStore;
 pub use sent::{Claim, FailedNotice, NoticeKey, SentLog};
 
 use leadscore_domain::{LeadState, LedgerEntry};
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 
-/// A name a lead is known by: `email:ana@x.io`, `hubspot:12345`, `marketo:987`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A name a lead is known by: `email:ana@x.io`, `hubspot:12345`, `marketo:987`. Serialized
+/// as the bare string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Alias(pub String);
 
 impl Alias {

@@ -1,10 +1,14 @@
-//! An in-process store with the same semantics as the DynamoDB one.
+//! An in-process store with the same semantics as the DynamoDB one, which can snapshot itself
+//! to JSON (see [`snapshot`]) so a local run's store outlives the process.
+
+mod snapshot;
 
 use crate::due::{day_key, due_on, shard_of, DueCursor, DueIndex, DuePage};
 use crate::sent::{Claim, FailedNotice, NoticeKey, SentLog};
 use crate::{Alias, LeadStore, StoreError, Stored};
 use chrono::{DateTime, NaiveDate, Utc};
 use leadscore_domain::{LeadState, LedgerEntry};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -17,11 +21,20 @@ struct Inner {
     sent: HashMap<NoticeKey, SentStatus>,
 }
 
-#[derive(Clone)]
+/// Where a notification stands. Snapshots write it as `{"state": "sending", "since": ...}`,
+/// `{"state": "sent"}` or `{"state": "failed", "error": ..., "at": ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 enum SentStatus {
-    Sending(DateTime<Utc>),
+    /// Claimed at `since`, not sent yet.
+    Sending {
+        since: DateTime<Utc>,
+    },
     Sent,
-    Failed(String, DateTime<Utc>),
+    Failed {
+        error: String,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Default)]
@@ -79,6 +92,14 @@ impl Inner {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every stored lead's state, by lead id (reports; the DynamoDB store would scan).
+    pub fn leads(&self) -> Result<Vec<LeadState>, StoreError> {
+        let inner = self.lock()?;
+        let mut leads: Vec<(&String, &Stored)> = inner.leads.iter().collect();
+        leads.sort_by_key(|(id, _)| *id);
+        Ok(leads.into_iter().map(|(_, s)| s.state.clone()).collect())
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
@@ -211,14 +232,16 @@ impl SentLog for MemoryStore {
         let mut inner = self.lock()?;
         let outcome = match inner.sent.get(key) {
             None => Claim::Claimed,
-            Some(SentStatus::Sending(at)) if now - *at >= lease => Claim::Claimed,
-            Some(SentStatus::Sending(_)) => Claim::InFlight,
+            Some(SentStatus::Sending { since }) if now - *since >= lease => Claim::Claimed,
+            Some(SentStatus::Sending { .. }) => Claim::InFlight,
             Some(SentStatus::Sent) => Claim::Sent,
-            Some(SentStatus::Failed(..)) if redrive => Claim::Claimed,
-            Some(SentStatus::Failed(..)) => Claim::Failed,
+            Some(SentStatus::Failed { .. }) if redrive => Claim::Claimed,
+            Some(SentStatus::Failed { .. }) => Claim::Failed,
         };
         if outcome == Claim::Claimed {
-            inner.sent.insert(key.clone(), SentStatus::Sending(now));
+            inner
+                .sent
+                .insert(key.clone(), SentStatus::Sending { since: now });
         }
         Ok(outcome)
     }
@@ -230,7 +253,7 @@ impl SentLog for MemoryStore {
 
     async fn release(&self, key: &NoticeKey) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        if matches!(inner.sent.get(key), Some(SentStatus::Sending(_))) {
+        if matches!(inner.sent.get(key), Some(SentStatus::Sending { .. })) {
             inner.sent.remove(key);
         }
         Ok(())
@@ -242,9 +265,13 @@ impl SentLog for MemoryStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.lock()?
-            .sent
-            .insert(key.clone(), SentStatus::Failed(error.to_owned(), now));
+        self.lock()?.sent.insert(
+            key.clone(),
+            SentStatus::Failed {
+                error: error.to_owned(),
+                at: now,
+            },
+        );
         Ok(())
     }
 
@@ -254,7 +281,7 @@ impl SentLog for MemoryStore {
             .sent
             .iter()
             .filter_map(|(k, v)| match v {
-                SentStatus::Failed(error, at) => Some(FailedNotice {
+                SentStatus::Failed { error, at } => Some(FailedNotice {
                     key: k.clone(),
                     error: error.clone(),
                     failed_at: *at,

@@ -8,10 +8,11 @@
 
 use crate::StoreError;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 
 /// One notification: a lead's MQL transition (by its time) to one route.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NoticeKey {
     pub lead: String,
     pub transition_at: DateTime<Utc>,
@@ -43,7 +44,7 @@ pub enum Claim {
 }
 
 /// A notification that failed permanently, for re-driving.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedNotice {
     pub key: NoticeKey,
     pub error: String,
