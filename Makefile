@@ -4,7 +4,6 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 EXAMPLE_MODEL := models/example.toml
-SAMPLE := tests/fixtures/golden-histories.jsonl
 
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
@@ -22,10 +21,10 @@ $(MOTO):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)"
 
-demo: ## Run leadscore locally on the example model and sample lead histories
+demo: ## Run leadscore locally: 300 generated leads over 90 days through the real handlers
 	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
 	@echo
-	$(CARGO) run -q -p leadscore -- score $(SAMPLE) --model $(EXAMPLE_MODEL) --through 2026-04-20
+	$(CARGO) run -q -p leadscore -- demo --model $(EXAMPLE_MODEL)
 
 test: setup fmt-check clippy check-model unit ## Everything CI runs (ends with the test totals)
 

@@ -20,8 +20,18 @@ pub enum CliError {
     },
     #[error("error: {0}")]
     Usage(String),
+    #[error("error: cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("error: cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// An unknown lead, or another thing named on the command line that is not there.
+    #[error("error: {0}")]
+    NotFound(String),
+    #[error("error: store: {0}")]
+    Store(String),
 }
 
 impl CliError {

@@ -1,7 +1,14 @@
-//! `leadscore`: check a model file, score events locally.
+//! `leadscore`: leadscore on one machine: check a model, score events, run the demo, explain a
+//! lead, report, run the nightly sweep.
 
 mod commands;
+mod demo;
 mod error;
+mod explain;
+mod local;
+mod recording;
+mod report;
+mod stores;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +35,19 @@ enum Command {
     /// Score a JSONL file of normalized events with a model, day by day (events, then the
     /// nightly decay), and print each lead's score, grade, stage and reasons.
     Score(commands::score::Args),
+    /// Run a few hundred generated leads over 90 simulated days through ingestion, the
+    /// nightly sweep and the notifier; print the MQL notices, the leads going cold, a report.
+    Demo(commands::demo::Args),
+    /// A lead's score, grade, stage and history, with every ledger entry behind the score.
+    Explain(commands::explain::Args),
+    /// Stages, the A1-D4 grade matrix, a score histogram and MQL -> SQL conversion.
+    Report(commands::report::Args),
+    /// Run the nightly sweep now (decay, expiry, cold leads to nurture).
+    Sweep(commands::sweep::Args),
+    /// Serve the webhook routes over HTTP, with the sweep on demand (POST /admin/sweep).
+    Serve(commands::serve::Args),
+    /// Feed recorded webhook requests through a model, with the nightly sweeps, and report.
+    Replay(commands::replay::Args),
 }
 
 #[derive(Subcommand)]
@@ -46,6 +66,12 @@ fn main() -> ExitCode {
             command: ModelCommand::Check { file },
         } => commands::model_check::run(&file),
         Command::Score(args) => commands::score::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Explain(args) => commands::explain::run(&args),
+        Command::Report(args) => commands::report::run(&args),
+        Command::Sweep(args) => commands::sweep::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Replay(args) => commands::replay::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

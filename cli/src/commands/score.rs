@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, default_value = "models/example.toml")]
     pub model: PathBuf,
     /// Keep running nightly decay until this day (YYYY-MM-DD); default: the last event's day.
-    #[arg(long, value_parser = parse_day)]
+    #[arg(long, value_parser = super::parse_day)]
     pub through: Option<NaiveDate>,
     /// How many reasons to show per lead.
     #[arg(long, default_value_t = 5)]
@@ -24,11 +24,6 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("`{s}` is not a date like 2026-03-31 ({e})"))
 }
 
 /// Reads `lead`-tagged events; a bad line is reported as `file:line: problem`.

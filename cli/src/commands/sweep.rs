@@ -1,0 +1,71 @@
+//! `leadscore sweep`: the nightly sweep now, through yesterday or `--as-of` a day: decay,
+//! expiry, cold leads to nurture, as the sweep Lambda does.
+
+use crate::error::CliError;
+use crate::local::{Local, Notices};
+use crate::stores::StoreArgs;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use leadscore_app::config::IngestConfig;
+use leadscore_app::notify::Routes;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Sweep as if it were this day's night: decay through the day before (YYYY-MM-DD).
+    /// Default: today (so through yesterday).
+    #[arg(long, value_parser = super::parse_day)]
+    pub as_of: Option<NaiveDate>,
+    /// The model file.
+    #[arg(long, default_value = "models/example.toml")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn run(args: &Args) -> Result<(), CliError> {
+    let model_text = super::read(&args.model)?;
+    let ingest =
+        IngestConfig::from_lookup(|_| None, &model_text, &args.model.display().to_string())
+            .map_err(|e| match e {
+                leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
+                other => CliError::Usage(other.to_string()),
+            })?;
+    let model = leadscore_domain::Model::from_toml(&model_text, &args.model.display().to_string())?;
+    let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let through = as_of - Duration::days(1);
+    let now = Utc.from_utc_datetime(&as_of.and_hms_opt(2, 0, 0).unwrap_or_default());
+    let runtime = super::runtime()?;
+    let night = runtime.block_on(async {
+        let opened = args.store.open().await?;
+        let night = crate::with_store!(&opened, |s| {
+            let routes = Routes::default();
+            let local = Local::new(
+                s,
+                model,
+                ingest,
+                routes,
+                &Notices::Print(Default::default()),
+            )?;
+            local.sweep(through, now).await
+        })?;
+        opened.persist()?;
+        Ok::<_, CliError>(night)
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "swept through {through}: {} leads decayed, {} to nurture, {} recycled",
+        night.leads, night.to_nurture, night.recycled
+    )?;
+    for h in &night.handoffs {
+        writeln!(
+            out,
+            "  {} -> {}: {}",
+            h["lead"].as_str().unwrap_or("?"),
+            h["to"].as_str().unwrap_or("?"),
+            h["reason_text"].as_str().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}

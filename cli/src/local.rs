@@ -1,0 +1,233 @@
+//! leadscore on one machine: the handlers the Lambdas run, wired together without AWS.
+//!
+//! - webhooks go through `leadscore_app::ingest::handle`, as in the ingest Lambda;
+//! - the nightly sweep runs every shard with `leadscore_app::sweep::sweep_shard`, as the sweep
+//!   Lambda's jobs do, and hands cold and recycled leads to an in-process queue;
+//! - each move into MQL that a request reports is notified with
+//!   `leadscore_app::notify::notify_lead`, as the notify Lambda does for a stream record, to
+//!   Slack webhooks, or printed when no URL is given.
+//!
+//! The store is any [`LeadStore`] + [`SentLog`] + [`DueIndex`]: the embedded store or DynamoDB.
+
+use crate::error::CliError;
+use chrono::{DateTime, NaiveDate, Utc};
+use leadscore_app::config::IngestConfig;
+use leadscore_app::http::{Request, Response};
+use leadscore_app::notify::{notify_lead, RouteResult, Routes};
+use leadscore_app::sweep::{sweep_shard, ShardJob, SweepConfig};
+use leadscore_domain::{Model, Stage, Transition};
+use leadscore_notify::{email, Channel, Delivery, MqlNotice, SendFuture, SlackWebhook};
+use leadscore_queue::MemoryQueue;
+use leadscore_store::{DueIndex, LeadStore, SentLog};
+use serde::Deserialize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A route's name and its channels.
+pub type RouteChannels = (String, Vec<Box<dyn Channel>>);
+
+/// Where notices go locally.
+pub enum Notices {
+    /// Collected (and printed by the caller): the rendered text of each notice.
+    Print(Printed),
+    /// Posted to a Slack incoming webhook (a real one, or a local sink).
+    Slack(String),
+    /// As the routing says: each route's Slack webhooks; its emails printed (no SES here).
+    Routes(Printed),
+}
+
+/// The notices a [`PrintChannel`] received, in order.
+pub type Printed = Arc<Mutex<Vec<MqlNotice>>>;
+
+/// A channel that keeps the notice for the caller to print: the local stand-in for Slack.
+pub struct PrintChannel(pub Printed);
+
+impl Channel for PrintChannel {
+    fn name(&self) -> &str {
+        "print"
+    }
+
+    fn send<'a>(&'a self, notice: &'a MqlNotice) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(notice.clone());
+            Ok(Delivery {
+                attempts: 1,
+                message_id: None,
+            })
+        })
+    }
+}
+
+/// The text a person reads for a notice (the email's text part: the same facts as Slack's).
+pub fn notice_text(notice: &MqlNotice) -> String {
+    email::render(notice).text
+}
+
+/// The application on one machine.
+pub struct Local<'a, S> {
+    pub store: &'a S,
+    pub ingest: IngestConfig,
+    pub sweep: SweepConfig,
+    pub routes: Routes,
+    pub channels: Vec<RouteChannels>,
+    pub nurture: MemoryQueue,
+    pub lease: chrono::Duration,
+}
+
+/// What one webhook request did.
+pub struct Ingested {
+    pub response: Response,
+    /// The moves into MQL it made, and what the notifier did with each.
+    pub notified: Vec<(String, Transition, Vec<RouteResult>)>,
+}
+
+/// What one night's sweep did.
+#[derive(Debug, Default)]
+pub struct Night {
+    pub leads: usize,
+    pub to_nurture: usize,
+    pub recycled: usize,
+    /// The hand-off messages sent to the nurture program (JSON bodies).
+    pub handoffs: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Moved {
+    lead: String,
+    #[serde(flatten)]
+    transition: Transition,
+}
+
+impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
+    /// Builds the channels for `notices`: the given Slack webhook for every route, or the
+    /// print channel. Routing stays as configured (one default route when none is).
+    pub fn new(
+        store: &'a S,
+        model: Model,
+        ingest: IngestConfig,
+        routes: Routes,
+        notices: &Notices,
+    ) -> Result<Local<'a, S>, CliError> {
+        let slack = |url: &str| -> Result<Box<dyn Channel>, CliError> {
+            Ok(Box::new(
+                SlackWebhook::new(url, Duration::from_secs(10))
+                    .map_err(|e| CliError::Usage(format!("a Slack webhook URL: {e}")))?,
+            ))
+        };
+        let mut channels = Vec::new();
+        for route in routes.routes() {
+            let list: Vec<Box<dyn Channel>> = match notices {
+                Notices::Print(printed) => vec![Box::new(PrintChannel(printed.clone()))],
+                Notices::Slack(url) => vec![slack(url)?],
+                Notices::Routes(printed) => {
+                    let mut list = Vec::new();
+                    for url in &route.slack {
+                        list.push(slack(url)?);
+                    }
+                    if !route.email.is_empty() {
+                        list.push(Box::new(PrintChannel(printed.clone())));
+                    }
+                    list
+                }
+            };
+            channels.push((route.name.clone(), list));
+        }
+        Ok(Local {
+            store,
+            sweep: SweepConfig {
+                model,
+                page_size: 100,
+            },
+            ingest,
+            routes,
+            channels,
+            nurture: MemoryQueue::new(),
+            lease: chrono::Duration::seconds(300),
+        })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.sweep.model
+    }
+
+    /// One webhook request, then the notices for the moves into MQL it made.
+    pub async fn ingest(&self, req: &Request, now: DateTime<Utc>) -> Result<Ingested, CliError> {
+        let response = leadscore_app::ingest::handle(&self.ingest, self.store, req, now).await;
+        let mut notified = Vec::new();
+        if response.status == 200 {
+            let moved: Vec<Moved> = response
+                .body
+                .get("transitions")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| CliError::Usage(format!("unexpected ingest summary: {e}")))?
+                .unwrap_or_default();
+            for m in moved.into_iter().filter(|m| m.transition.to == Stage::Mql) {
+                let results = self.notify(&m.lead, &m.transition, now).await?;
+                notified.push((m.lead, m.transition, results));
+            }
+        }
+        Ok(Ingested { response, notified })
+    }
+
+    /// Notifies a move into MQL the way the notify Lambda does for a stream record: the lead
+    /// as stored, each route it matches, once per transition and route.
+    pub async fn notify(
+        &self,
+        lead: &str,
+        transition: &Transition,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RouteResult>, CliError> {
+        let store_err = |e: leadscore_store::StoreError| CliError::Usage(format!("store: {e}"));
+        let Some(stored) = self.store.load(lead).await.map_err(store_err)? else {
+            return Ok(Vec::new());
+        };
+        // Only while it is still the lead's current MQL (a later event in the same request
+        // may have moved it on).
+        if stored.state.stage != Stage::Mql {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<&str> = (self.routes.for_lead(&stored.state).iter())
+            .map(|r| r.name.as_str())
+            .collect();
+        // Collected: a filtering closure held across the await trips the `Send` check of
+        // futures that callers (the HTTP server) need.
+        let routes: Vec<&RouteChannels> = (self.channels.iter())
+            .filter(|(name, _)| wanted.contains(&name.as_str()))
+            .collect();
+        let outcome = notify_lead(
+            self.store,
+            routes,
+            self.model(),
+            &stored.state,
+            transition,
+            None,
+            now,
+            self.lease,
+        )
+        .await
+        .map_err(|e| CliError::Usage(format!("notifier: {e}")))?;
+        Ok(outcome.routes.into_iter().map(|r| r.result).collect())
+    }
+
+    /// The nightly sweep through `through` (every shard), at `now`.
+    pub async fn sweep(&self, through: NaiveDate, now: DateTime<Utc>) -> Result<Night, CliError> {
+        let mut night = Night::default();
+        for job in ShardJob::plan(through) {
+            let report = sweep_shard(&self.sweep, self.store, &self.nurture, job, now, || false)
+                .await
+                .map_err(|e| CliError::Usage(format!("sweep: {e}")))?;
+            night.leads += report.leads;
+            night.to_nurture += report.to_nurture;
+            night.recycled += report.recycled;
+        }
+        night.handoffs = (self.nurture.drain().into_iter())
+            .filter_map(|m| serde_json::from_str(&m.body).ok())
+            .collect();
+        Ok(night)
+    }
+}

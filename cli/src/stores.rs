@@ -1,0 +1,151 @@
+//! Which store a command works on: the embedded store, a file under `--data` (default
+//! `.leadscore/store.json`), or DynamoDB at `--dynamodb-endpoint` (moto, DynamoDB local, or a
+//! real endpoint) in `--table`.
+
+use crate::error::CliError;
+use leadscore_domain::LeadState;
+use leadscore_store::{decode_state, DynamoStore, MemoryStore};
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATA: &str = ".leadscore/store.json";
+pub const DEFAULT_TABLE: &str = "leadscore-local";
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// The embedded store's file (ignored with --dynamodb-endpoint).
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Use DynamoDB at this endpoint instead of the embedded store (e.g. moto at
+    /// http://127.0.0.1:5000). Credentials come from the usual AWS variables, or dummy ones
+    /// when none are set.
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// The DynamoDB table (created with its index and stream when missing).
+    #[arg(long, default_value = DEFAULT_TABLE)]
+    pub table: String,
+}
+
+pub enum Opened {
+    Embedded { store: MemoryStore, path: PathBuf },
+    Dynamo(DynamoStore),
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> Result<Opened, CliError> {
+        match &self.dynamodb_endpoint {
+            None => Ok(Opened::Embedded {
+                store: open_file(&self.data)?,
+                path: self.data.clone(),
+            }),
+            Some(url) => Ok(Opened::Dynamo(dynamo(url, &self.table).await?)),
+        }
+    }
+
+    /// A fresh store: the embedded file emptied, or the table as it is (a DynamoDB table is
+    /// never dropped by the CLI).
+    pub async fn open_fresh(&self) -> Result<Opened, CliError> {
+        match &self.dynamodb_endpoint {
+            None => Ok(Opened::Embedded {
+                store: MemoryStore::new(),
+                path: self.data.clone(),
+            }),
+            Some(url) => Ok(Opened::Dynamo(dynamo(url, &self.table).await?)),
+        }
+    }
+}
+
+fn open_file(path: &Path) -> Result<MemoryStore, CliError> {
+    MemoryStore::open(path).map_err(|e| CliError::Store(e.to_string()))
+}
+
+impl Opened {
+    /// Writes the embedded store back to its file (DynamoDB writes as it goes).
+    pub fn persist(&self) -> Result<(), CliError> {
+        match self {
+            Opened::Embedded { store, path } => store
+                .save_to(path)
+                .map_err(|e| CliError::Store(e.to_string())),
+            Opened::Dynamo(_) => Ok(()),
+        }
+    }
+
+    /// Every lead, for reports.
+    pub async fn all_leads(&self) -> Result<Vec<LeadState>, CliError> {
+        match self {
+            Opened::Embedded { store, .. } => {
+                store.leads().map_err(|e| CliError::Store(e.to_string()))
+            }
+            Opened::Dynamo(d) => scan_leads(d).await,
+        }
+    }
+}
+
+async fn dynamo(url: &str, table: &str) -> Result<DynamoStore, CliError> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new(
+            std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()),
+        ));
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        // moto and DynamoDB local take any key; without one the SDK probes instance metadata.
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "leadscore-cli",
+        ));
+    }
+    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+    let store = DynamoStore::new(client.clone(), table);
+    let exists = client.describe_table().table_name(table).send().await;
+    if exists.is_err() {
+        store
+            .create_table()
+            .await
+            .map_err(|e| CliError::Store(format!("cannot create table `{table}` at {url}: {e}")))?;
+    }
+    Ok(store)
+}
+
+/// Every lead item of the table (a Scan: reports only).
+async fn scan_leads(store: &DynamoStore) -> Result<Vec<LeadState>, CliError> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .filter_expression("sk = :s")
+            .expression_attribute_values(":s", AttributeValue::S("S".into()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| CliError::Store(format!("Scan: {e}")))?;
+        for item in page.items() {
+            if let Some(AttributeValue::B(b)) = item.get("state") {
+                let json = decode_state(b.as_ref()).map_err(CliError::Store)?;
+                let state: LeadState = serde_json::from_slice(&json)
+                    .map_err(|e| CliError::Store(format!("a lead state: {e}")))?;
+                out.push(state);
+            }
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Runs `$body` with `$s` bound to the opened store, whichever it is.
+#[macro_export]
+macro_rules! with_store {
+    ($opened:expr, |$s:ident| $body:expr) => {
+        match $opened {
+            $crate::stores::Opened::Embedded { store: $s, .. } => $body,
+            $crate::stores::Opened::Dynamo($s) => $body,
+        }
+    };
+}
