@@ -21,7 +21,7 @@ pub struct StoreArgs {
     #[arg(long, value_name = "URL")]
     pub dynamodb_endpoint: Option<String>,
     /// The DynamoDB table (created with its index and stream when missing).
-    #[arg(long, default_value = DEFAULT_TABLE)]
+    #[arg(long, env = "LEADSCORE_TABLE", default_value = DEFAULT_TABLE)]
     pub table: String,
 }
 

@@ -186,3 +186,43 @@ fn replaying_the_demo_recording_reproduces_it_and_tries_a_candidate_model() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with(&format!("{}:2: ", bad.display())), "{err}");
 }
+
+#[test]
+fn the_demo_runs_on_dynamodb_and_posts_to_a_slack_sink() {
+    use leadscore_notify::testing::{Reply, TestServer};
+    let moto = leadscore_store::testing::Moto::start();
+    let slack = TestServer::start_with_fallback(Vec::new(), Reply::ok());
+    let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args([
+            "demo",
+            "--leads",
+            "25",
+            "--days",
+            "30",
+            "--json",
+            "--dynamodb-endpoint",
+            &moto.endpoint,
+            "--table",
+            "demo-test",
+            "--slack-url",
+            &slack.url("/services/T/B/demo"),
+        ])
+        .current_dir(root())
+        .env_remove("LEADSCORE_TABLE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["leads"], 25, "the report reads the table");
+    assert_eq!(v["rejected"], 0);
+    let notices = v["notices"].as_u64().unwrap();
+    assert!(notices > 0);
+    // Every notice went to the sink, as Block Kit.
+    let posts = slack.requests();
+    assert_eq!(posts.len() as u64, notices);
+    assert!(posts.iter().all(|p| p.json()["blocks"].is_array()));
+}
