@@ -16,9 +16,11 @@ use leadscore_app::http::{Request, Response};
 use leadscore_app::notify::{notify_lead, RouteResult, Routes};
 use leadscore_app::sweep::{sweep_shard, ShardJob, SweepConfig};
 use leadscore_domain::{Model, Stage, Transition};
-use leadscore_notify::{email, Channel, Delivery, MqlNotice, SendFuture, SlackWebhook};
+use leadscore_notify::{
+    email, Channel, Delivery, HubSpotPortal, MqlNotice, SendFuture, SlackWebhook,
+};
 use leadscore_queue::MemoryQueue;
-use leadscore_store::{DueIndex, LeadStore, SentLog};
+use leadscore_store::{DueIndex, LeadStore, NoticeKey, SentLog};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -75,6 +77,8 @@ pub struct Local<'a, S> {
     pub channels: Vec<RouteChannels>,
     pub nurture: MemoryQueue,
     pub lease: chrono::Duration,
+    /// For the notices' links to HubSpot contact records.
+    pub hubspot: Option<HubSpotPortal>,
 }
 
 /// What one webhook request did.
@@ -146,6 +150,7 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
             channels,
             nurture: MemoryQueue::new(),
             lease: chrono::Duration::seconds(300),
+            hubspot: None,
         })
     }
 
@@ -164,10 +169,18 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
                 .cloned()
                 .map(serde_json::from_value)
                 .transpose()
-                .map_err(|e| CliError::Usage(format!("unexpected ingest summary: {e}")))?
+                .map_err(|e| CliError::Store(format!("unexpected ingest summary: {e}")))?
                 .unwrap_or_default();
             for m in moved.into_iter().filter(|m| m.transition.to == Stage::Mql) {
-                let results = self.notify(&m.lead, &m.transition, now).await?;
+                // The events are stored: a notifier failure must not fail the request (its
+                // redelivery would be a duplicate, with no MQL move left to notify).
+                let results = match self.notify(&m.lead, &m.transition, now).await {
+                    Ok(results) => results,
+                    Err(e) => {
+                        eprintln!("notice for {}: {e}", m.lead);
+                        Vec::new()
+                    }
+                };
                 notified.push((m.lead, m.transition, results));
             }
         }
@@ -182,7 +195,7 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
         transition: &Transition,
         now: DateTime<Utc>,
     ) -> Result<Vec<RouteResult>, CliError> {
-        let store_err = |e: leadscore_store::StoreError| CliError::Usage(format!("store: {e}"));
+        let store_err = |e: leadscore_store::StoreError| CliError::Store(e.to_string());
         let Some(stored) = self.store.load(lead).await.map_err(store_err)? else {
             return Ok(Vec::new());
         };
@@ -205,13 +218,57 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
             self.model(),
             &stored.state,
             transition,
-            None,
+            self.hubspot.as_ref(),
             now,
             self.lease,
         )
         .await
-        .map_err(|e| CliError::Usage(format!("notifier: {e}")))?;
+        .map_err(|e| CliError::Store(format!("notifier: {e}")))?;
+        // No stream retries here: a notice that failed in a retryable way is listed as
+        // failed, so a re-drive (`POST /admin/redrive`) sends it.
+        for r in &outcome.routes {
+            if let RouteResult::Retryable(error) = &r.result {
+                let key = NoticeKey {
+                    lead: stored.state.lead_id.clone(),
+                    transition_at: transition.at,
+                    route: r.route.clone(),
+                };
+                self.store
+                    .mark_failed(&key, error, now)
+                    .await
+                    .map_err(store_err)?;
+            }
+        }
         Ok(outcome.routes.into_iter().map(|r| r.result).collect())
+    }
+
+    /// Sends again the notices listed as failed; one line per notice says what happened.
+    pub async fn redrive(&self, now: DateTime<Utc>) -> Result<Vec<String>, CliError> {
+        let channels_of = |route: &str| {
+            (self.channels.iter())
+                .find(|(name, _)| name == route)
+                .map(|(_, c)| c.as_slice())
+        };
+        let reports = leadscore_app::notify::redrive(
+            self.store,
+            channels_of,
+            self.model(),
+            self.hubspot.as_ref(),
+            now,
+            self.lease,
+            usize::MAX,
+        )
+        .await
+        .map_err(|e| CliError::Store(format!("re-drive: {e}")))?;
+        Ok(reports
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}: {:?}",
+                    r.key.lead, r.key.transition_at, r.key.route, r.result
+                )
+            })
+            .collect())
     }
 
     /// The nightly sweep through `through` (every shard), at `now`.
@@ -220,7 +277,7 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
         for job in ShardJob::plan(through) {
             let report = sweep_shard(&self.sweep, self.store, &self.nurture, job, now, || false)
                 .await
-                .map_err(|e| CliError::Usage(format!("sweep: {e}")))?;
+                .map_err(|e| CliError::Store(format!("sweep: {e}")))?;
             night.leads += report.leads;
             night.to_nurture += report.to_nurture;
             night.recycled += report.recycled;

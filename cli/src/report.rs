@@ -7,8 +7,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// Histogram bucket width, in points.
+/// Histogram bucket width, in points, unless the scores spread wider than
+/// [`MAX_BUCKETS`] of them.
 pub const BUCKET: i64 = 20;
+pub const MAX_BUCKETS: i64 = 40;
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Report {
@@ -18,7 +20,9 @@ pub struct Report {
     pub stages: Vec<(Stage, usize)>,
     /// `grades[fit][activity]`: fit A-D (rows), activity 1-4 (columns).
     pub grades: [[usize; 4]; 4],
-    /// `(lower bound, count)` per bucket of [`BUCKET`] points, lowest first, no gaps.
+    /// Points per histogram bucket: [`BUCKET`], widened so there are at most [`MAX_BUCKETS`].
+    pub bucket: i64,
+    /// `(lower bound, count)` per bucket, lowest first, no gaps.
     pub histogram: Vec<(i64, usize)>,
     pub conversion: Conversion,
 }
@@ -39,6 +43,18 @@ impl Report {
     pub fn of(model: &Model, leads: &[LeadState]) -> Report {
         let mut stages: BTreeMap<Stage, usize> = Stage::ALL.iter().map(|s| (*s, 0)).collect();
         let mut grades = [[0usize; 4]; 4];
+        // Points are fixed-point; bucket by whole points, floor (also below zero).
+        let whole = |s: &LeadState| {
+            s.scores
+                .total
+                .0
+                .div_euclid(leadscore_domain::Points::whole(1).0)
+        };
+        let lo = leads.iter().map(whole).min().unwrap_or(0);
+        let hi = leads.iter().map(whole).max().unwrap_or(0);
+        // Wide enough for at most MAX_BUCKETS buckets, in steps of BUCKET.
+        let span = hi.saturating_sub(lo) / MAX_BUCKETS + 1;
+        let bucket = ((span + BUCKET - 1) / BUCKET).max(1).saturating_mul(BUCKET);
         let mut by_bucket: BTreeMap<i64, usize> = BTreeMap::new();
         let (mut mqls, mut sqls, mut customers) = (0, 0, 0);
         for s in leads {
@@ -47,11 +63,8 @@ impl Report {
             let row = (g.fit as usize).saturating_sub('A' as usize).min(3);
             let col = usize::from(g.activity.clamp(1, 4)) - 1;
             grades[row][col] += 1;
-            let points = s.scores.total.0;
-            // Points are fixed-point; bucket by whole points, floor (also below zero).
-            let whole = points.div_euclid(leadscore_domain::Points::whole(1).0);
             *by_bucket
-                .entry(whole.div_euclid(BUCKET) * BUCKET)
+                .entry(whole(s).div_euclid(bucket) * bucket)
                 .or_default() += 1;
             let first_mql = s.transitions.iter().position(|t| t.to == Stage::Mql);
             if let Some(i) = first_mql {
@@ -66,9 +79,9 @@ impl Report {
             }
         }
         let histogram = match (by_bucket.keys().next(), by_bucket.keys().last()) {
-            (Some(&lo), Some(&hi)) => (0..=(hi - lo) / BUCKET)
+            (Some(&lo), Some(&hi)) => (0..=(hi - lo) / bucket)
                 .map(|i| {
-                    let b = lo + i * BUCKET;
+                    let b = lo + i * bucket;
                     (b, by_bucket.get(&b).copied().unwrap_or(0))
                 })
                 .collect(),
@@ -79,6 +92,7 @@ impl Report {
             leads: leads.len(),
             stages: Stage::ALL.iter().map(|s| (*s, stages[s])).collect(),
             grades,
+            bucket,
             histogram,
             conversion: Conversion {
                 mqls,
@@ -110,7 +124,7 @@ impl Report {
         let most = self.histogram.iter().map(|(_, n)| *n).max().unwrap_or(0);
         for (lo, n) in &self.histogram {
             let bar = "#".repeat(bar_len(*n, most, 40));
-            let _ = writeln!(o, "  {:>5} to {:>5} {n:>6} {bar}", lo, lo + BUCKET - 1);
+            let _ = writeln!(o, "  {:>5} to {:>5} {n:>6} {bar}", lo, lo + self.bucket - 1);
         }
         let c = &self.conversion;
         let rate = c
@@ -167,7 +181,7 @@ impl Report {
         }
         o.push_str("</table>");
         let hist: Vec<(String, usize)> = (self.histogram.iter())
-            .map(|(lo, n)| (format!("{lo}..{}", lo + BUCKET - 1), *n))
+            .map(|(lo, n)| (format!("{lo}..{}", lo + self.bucket - 1), *n))
             .collect();
         let _ = write!(o, "<h2>Scores</h2>{}", bars_svg(&hist));
         let c = &self.conversion;
@@ -306,6 +320,19 @@ mod tests {
         );
         let html = r.html();
         assert!(html.starts_with("<!doctype html>") && html.matches("<svg").count() == 2);
+    }
+
+    #[test]
+    fn an_outlier_widens_the_buckets_instead_of_making_millions() {
+        let leads = [lead("a", 0, 3, &[]), lead("b", 0, 1_000_000, &[])];
+        let r = Report::of(&model(), &leads);
+        assert!(
+            r.histogram.len() as i64 <= MAX_BUCKETS + 1,
+            "{}",
+            r.histogram.len()
+        );
+        assert_eq!(r.bucket % BUCKET, 0);
+        assert_eq!(r.histogram.iter().map(|(_, n)| n).sum::<usize>(), 2);
     }
 
     #[test]

@@ -41,6 +41,18 @@ impl StoreArgs {
         }
     }
 
+    /// The store, which must exist: for commands that read leads, a missing embedded file is
+    /// an error rather than an empty store.
+    pub async fn open_existing(&self) -> Result<Opened, CliError> {
+        if self.dynamodb_endpoint.is_none() && !self.data.exists() {
+            return Err(CliError::NotFound(format!(
+                "no store at {}: run `leadscore demo` or `leadscore serve` first, or give --data",
+                self.data.display()
+            )));
+        }
+        self.open().await
+    }
+
     /// A fresh store: the embedded file emptied, or the table as it is (a DynamoDB table is
     /// never dropped by the CLI).
     pub async fn open_fresh(&self) -> Result<Opened, CliError> {
@@ -86,7 +98,11 @@ async fn dynamo(url: &str, table: &str) -> Result<DynamoStore, CliError> {
         .region(aws_config::Region::new(
             std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()),
         ));
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    // Only a local endpoint gets dummy keys; a real one uses the usual chain (profiles, SSO).
+    if loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         // moto and DynamoDB local take any key; without one the SDK probes instance metadata.
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local",
@@ -99,7 +115,19 @@ async fn dynamo(url: &str, table: &str) -> Result<DynamoStore, CliError> {
     let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
     let store = DynamoStore::new(client.clone(), table);
     let exists = client.describe_table().table_name(table).send().await;
-    if exists.is_err() {
+    let missing = match &exists {
+        Ok(_) => false,
+        Err(e) => match e.as_service_error() {
+            Some(se) if se.is_resource_not_found_exception() => true,
+            _ => {
+                return Err(CliError::Store(format!(
+                    "cannot reach table `{table}` at {url}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )))
+            }
+        },
+    };
+    if missing {
         store
             .create_table()
             .await

@@ -234,6 +234,10 @@ fn bad_input_is_one_line_and_a_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("store.json");
     let data = data.to_str().unwrap();
+    let out = leadscore(&[
+        "demo", "--leads", "1", "--days", "1", "--json", "--data", data,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let out = leadscore(&["explain", "nobody@x.test", "--data", data]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -249,9 +253,96 @@ fn bad_input_is_one_line_and_a_nonzero_exit() {
 
     let out = leadscore(&["sweep", "--as-of", "31/03/2026", "--data", data]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("not a date like 2026-03-31"));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a date like 2026-03-31"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Reading commands refuse a store that is not there rather than report nothing.
+    let missing = dir.path().join("missing.json");
+    let out = leadscore(&["report", "--data", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: no store at "));
+    // A night that has not come yet.
+    let out = leadscore(&["sweep", "--as-of", "2999-01-01", "--data", data]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("has not come yet"));
 
     let out = leadscore(&["report", "--model", "nope.toml", "--data", data]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).starts_with("error: cannot read nope.toml"));
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [
+        vec!["--help"],
+        vec!["model", "check", "--help"],
+        vec!["score", "--help"],
+        vec!["demo", "--help"],
+        vec!["explain", "--help"],
+        vec!["report", "--help"],
+        vec!["sweep", "--help"],
+        vec!["serve", "--help"],
+        vec!["replay", "--help"],
+    ] {
+        let out = leadscore(&cmd);
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(text(&out.stdout).contains("Usage:"), "{cmd:?}");
+    }
+}
+
+/// Slack failing: the request still succeeds (its events are stored), the notice is listed
+/// as failed, and `POST /admin/redrive` sends it once Slack is back. Parallel requests are
+/// all on disk afterwards, even when the server is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_notices_are_redriven_and_parallel_requests_are_all_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store.json");
+    let data = data.to_str().unwrap();
+    let slack = TestServer::start(vec![
+        Reply::status(500, "oops"),
+        Reply::status(500, "oops"),
+        Reply::status(500, "oops"),
+        Reply::status(500, "oops"),
+        Reply::ok(),
+    ]);
+    {
+        let server = serve(&["--data", data], &slack.url("/hook"));
+        let (status, body) = post(&server.base, "/webhooks/events", &events(), true).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            slack.requests().len(),
+            4,
+            "every attempt of the retry policy"
+        );
+        let (status, body) = post(&server.base, "/admin/redrive", &json!({}), false).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["notices"][0].as_str().unwrap().ends_with(": Sent"),
+            "{body}"
+        );
+        assert_eq!(slack.requests().len(), 5);
+        // Nothing left to re-drive.
+        let (_, body) = post(&server.base, "/admin/redrive", &json!({}), false).await;
+        assert_eq!(body["notices"], json!([]));
+
+        // Twenty leads at once, then the server is killed without a clean stop.
+        let now = chrono::Utc::now().to_rfc3339();
+        let posts = (0..20).map(|i| {
+            let body = json!({"id": format!("p{i}"), "type": "page_view",
+                "email": format!("lead{i}@par.test"), "timestamp": now,
+                "url": "https://acme.test/"});
+            let base = server.base.clone();
+            tokio::spawn(async move { post(&base, "/webhooks/events", &body, true).await.0 })
+        });
+        for p in posts {
+            assert_eq!(p.await.unwrap(), 200);
+        }
+    }
+    let out = leadscore(&["report", "--json", "--data", data]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["leads"], 21, "Ana and the twenty");
 }

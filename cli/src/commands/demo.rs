@@ -20,8 +20,8 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// How many leads the generator makes.
-    #[arg(long, default_value_t = 300)]
-    pub leads: usize,
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub leads: u32,
     /// How many days to simulate.
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub days: u32,
@@ -59,9 +59,6 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 }
 
 async fn run_async(args: &Args) -> Result<(), CliError> {
-    if args.leads == 0 {
-        return Err(CliError::Usage("--leads must be at least 1".into()));
-    }
     let model_text = super::read(&args.model)?;
     let secrets = DemoSecrets::fixed();
     let vars = secrets.ingest_vars();
@@ -76,7 +73,7 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
     })?;
     let cfg = DemoConfig {
         seed: args.seed,
-        leads: args.leads,
+        leads: args.leads as usize,
         days: args.days,
         ..DemoConfig::default()
     };
@@ -177,7 +174,14 @@ async fn play<S: LeadStore + SentLog + DueIndex>(
     let mut next = sample.deliveries.iter().peekable();
     for day in 0..cfg.days {
         let date = cfg.start + Duration::days(i64::from(day));
-        while let Some(d) = next.next_if(|d| d.at.date_naive() <= date) {
+        // The night after `date`: decay through it, at 02:00 UTC the next day. Webhooks that
+        // arrive before then are handled first, as in production.
+        let night_at = Utc.from_utc_datetime(
+            &(date + Duration::days(1))
+                .and_hms_opt(2, 0, 0)
+                .unwrap_or_default(),
+        );
+        while let Some(d) = next.next_if(|d| d.at < night_at) {
             let done = local.ingest(&d.request, d.at).await?;
             if done.response.status != 200 {
                 summary.rejected += 1;
@@ -219,12 +223,6 @@ async fn play<S: LeadStore + SentLog + DueIndex>(
                 )?;
             }
         }
-        // The night after `date`: decay through it, at 02:00 UTC the next day.
-        let night_at = Utc.from_utc_datetime(
-            &(date + Duration::days(1))
-                .and_hms_opt(2, 0, 0)
-                .unwrap_or_default(),
-        );
         let night = local.sweep(date, night_at).await?;
         for h in &night.handoffs {
             let lead = h["lead"].as_str().unwrap_or("?").to_owned();

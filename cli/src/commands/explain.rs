@@ -23,7 +23,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let model = super::load_model(&args.model)?;
     let runtime = super::runtime()?;
     let explained = runtime.block_on(async {
-        let opened = args.store.open().await?;
+        let opened = args.store.open_existing().await?;
         crate::with_store!(&opened, |s| crate::explain::load(s, &args.lead).await)
     })?;
     let mut out = std::io::stdout().lock();

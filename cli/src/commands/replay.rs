@@ -83,6 +83,11 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     )?;
     let last_day = requests.last().map(|(at, _)| at.date_naive());
     let through = args.through.or(last_day).unwrap_or_default();
+    if last_day.is_some_and(|last| through < last) {
+        return Err(CliError::Usage(format!(
+            "--through {through} is before the last request's day"
+        )));
+    }
 
     let bar =
         ProgressBar::with_draw_target(Some(requests.len() as u64), ProgressDrawTarget::stderr());
@@ -93,7 +98,6 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     let (mut rejected, mut to_nurture) = (Vec::new(), 0usize);
     runtime.block_on(async {
-        let mut swept_through: Option<NaiveDate> = None;
         let night = |day: NaiveDate| {
             Utc.from_utc_datetime(
                 &(day + Duration::days(1))
@@ -101,29 +105,23 @@ pub fn run(args: &Args) -> Result<(), CliError> {
                     .unwrap_or_default(),
             )
         };
+        // The next night to sweep; night D runs at D+1 02:00, after the requests before it.
+        let mut next_night = requests.first().map(|(at, _)| at.date_naive());
         for (at, req) in &requests {
-            let today = at.date_naive();
-            // The nights between the last request and this one.
-            let mut day = swept_through.map_or(today, |d| d + Duration::days(1));
-            while day < today {
+            while let Some(day) = next_night.filter(|d| night(*d) <= *at) {
                 to_nurture += local.sweep(day, night(day)).await?.to_nurture;
-                swept_through = Some(day);
-                day += Duration::days(1);
-            }
-            if swept_through.is_none() {
-                swept_through = Some(today - Duration::days(1));
+                next_night = Some(day + Duration::days(1));
             }
             let done = local.ingest(req, *at).await?;
             if done.response.status != 200 {
                 rejected.push((req.path.clone(), done.response.status, done.response.body));
             }
-            bar.set_message(today.to_string());
+            bar.set_message(at.date_naive().to_string());
             bar.inc(1);
         }
-        let mut day = swept_through.map_or(through, |d| d + Duration::days(1));
-        while day <= through {
+        while let Some(day) = next_night.filter(|d| *d <= through) {
             to_nurture += local.sweep(day, night(day)).await?.to_nurture;
-            day += Duration::days(1);
+            next_night = Some(day + Duration::days(1));
         }
         Ok::<_, CliError>(())
     })?;

@@ -25,7 +25,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<(), CliError> {
     let model = super::load_model(&args.model)?;
     let runtime = super::runtime()?;
-    let leads = runtime.block_on(async { args.store.open().await?.all_leads().await })?;
+    let leads = runtime.block_on(async { args.store.open_existing().await?.all_leads().await })?;
     let report = Report::of(&model, &leads);
     if let Some(path) = &args.html {
         std::fs::write(path, report.html()).map_err(|source| CliError::Write {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use leadscore_app::config::IngestConfig;
 use leadscore_app::http::Request;
-use leadscore_app::notify::Routes;
+use leadscore_app::notify::{RouteResult, Routes};
 use leadscore_store::{DueIndex, LeadStore, SentLog};
 use serde_json::json;
 use std::collections::HashMap;
@@ -68,6 +68,16 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
     .map_err(|e| CliError::Usage(format!("routing: {e}")))?
     .with_secrets(|r| r.strip_prefix("env:").and_then(|v| env(v.trim())))
     .map_err(|e| CliError::Usage(format!("routing: {e}")))?;
+    let hubspot = match env("LEADSCORE_HUBSPOT_PORTAL_ID") {
+        None => None,
+        Some(id) => Some(leadscore_notify::HubSpotPortal::new(
+            id.trim().parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "LEADSCORE_HUBSPOT_PORTAL_ID: `{id}` is not a number"
+                ))
+            })?,
+        )),
+    };
     let printed = Printed::default();
     let notices = if routes.is_empty() {
         // Nothing configured: one default route, printed.
@@ -83,14 +93,18 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
     let addr = listener.local_addr().map_err(CliError::Output)?;
-    println!("leadscore listening on http://{addr}");
+    say(&format!("leadscore listening on http://{addr}"));
     crate::with_store!(opened, |s| {
-        let local = Local::new(s, model, ingest, routes, &notices)?;
+        let mut local = Local::new(s, model, ingest, routes, &notices)?;
+        local.hubspot = hubspot.clone();
         let app = Arc::new(App {
             local,
             opened,
             printed,
+            saving: std::sync::Mutex::new(()),
         });
+        // Fail now, not on the first webhook, when the store cannot be written.
+        app.save()?;
         if args.nightly {
             tokio::spawn(nightly(app.clone()));
         }
@@ -99,9 +113,7 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
             async move { app.handle(req).await }
         });
         axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown())
             .await
             .map_err(CliError::Output)?;
         opened.persist()
@@ -112,12 +124,65 @@ struct App<S: 'static> {
     local: Local<'static, S>,
     opened: &'static Opened,
     printed: Printed,
+    /// One save at a time: each writes a snapshot taken under this lock, so the file never
+    /// goes back to an older state.
+    saving: std::sync::Mutex<()>,
+}
+
+/// Ctrl-C or SIGTERM (a service manager's stop): stop accepting, finish, save.
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A line on stdout; a closed stdout (`serve | head`) is not worth a panic.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// The largest body read (the ingest handler has its own, configurable limit below this).
 const MAX_BODY: usize = 8 << 20;
 
 impl<S: LeadStore + SentLog + DueIndex> App<S> {
+    fn save(&self) -> Result<(), CliError> {
+        let _one = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        self.opened.persist()
+    }
+
+    /// After a change: saved, or a 503 so the sender retries (a redelivery is deduplicated).
+    fn saved_or_503(&self) -> Option<HttpResponse> {
+        match self.save() {
+            Ok(()) => None,
+            Err(e) => {
+                eprintln!("{e}");
+                Some(reply(
+                    503,
+                    json!({"error": "the embedded store cannot be saved; retry later"}),
+                ))
+            }
+        }
+    }
+
     async fn handle(&self, req: HttpRequest<Body>) -> HttpResponse {
         let (parts, body) = req.into_parts();
         let Ok(body) = to_bytes(body, MAX_BODY).await else {
@@ -129,9 +194,17 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
         if path == "/healthz" {
             return reply(200, json!({"ok": true}));
         }
-        if path == "/admin/sweep" {
+        if path == "/admin/sweep" || path == "/admin/redrive" {
             if parts.method != axum::http::Method::POST {
-                return reply(405, json!({"error": "POST /admin/sweep"}));
+                let mut r = reply(405, json!({"error": format!("POST {path}")}));
+                r.headers_mut().insert(
+                    axum::http::header::ALLOW,
+                    axum::http::HeaderValue::from_static("POST"),
+                );
+                return r;
+            }
+            if path == "/admin/redrive" {
+                return self.redrive(now).await;
             }
             return self.sweep(&query, now).await;
         }
@@ -155,9 +228,20 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
         };
         match self.local.ingest(&request, now).await {
             Ok(done) => {
+                // Saved before anything is printed; only requests that were accepted change
+                // the store.
+                if done.response.status == 200 {
+                    if let Some(unavailable) = self.saved_or_503() {
+                        return unavailable;
+                    }
+                }
                 self.print_notices();
-                if let Err(e) = self.opened.persist() {
-                    tracing::error!("cannot save the embedded store: {e}");
+                for (lead, _, results) in &done.notified {
+                    for r in results {
+                        if !matches!(r, RouteResult::Sent | RouteResult::AlreadySent) {
+                            eprintln!("notice for {lead} not sent: {r:?} (POST /admin/redrive to send it again)");
+                        }
+                    }
                 }
                 let mut response = reply(done.response.status, done.response.body);
                 for (k, v) in done.response.headers {
@@ -195,16 +279,16 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
         };
         match self.local.sweep(through, now).await {
             Ok(night) => {
+                if let Some(unavailable) = self.saved_or_503() {
+                    return unavailable;
+                }
                 for h in &night.handoffs {
-                    println!(
+                    say(&format!(
                         "to {}: {} ({})",
                         h["to"].as_str().unwrap_or("?"),
                         h["lead"].as_str().unwrap_or("?"),
                         h["reason_text"].as_str().unwrap_or("")
-                    );
-                }
-                if let Err(e) = self.opened.persist() {
-                    tracing::error!("cannot save the embedded store: {e}");
+                    ));
                 }
                 reply(
                     200,
@@ -221,6 +305,19 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
         }
     }
 
+    async fn redrive(&self, now: DateTime<Utc>) -> HttpResponse {
+        match self.local.redrive(now).await {
+            Ok(lines) => {
+                self.print_notices();
+                if let Some(unavailable) = self.saved_or_503() {
+                    return unavailable;
+                }
+                reply(200, json!({ "notices": lines }))
+            }
+            Err(e) => reply(500, json!({"error": e.to_string()})),
+        }
+    }
+
     fn print_notices(&self) {
         for notice in self
             .printed
@@ -228,8 +325,19 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
         {
-            println!("{}", notice_text(&notice));
+            say(&notice_text(&notice));
         }
+    }
+}
+
+/// The next 02:00 UTC strictly after `now`.
+pub fn next_night(now: DateTime<Utc>) -> DateTime<Utc> {
+    let at = |day: NaiveDate| Utc.from_utc_datetime(&day.and_hms_opt(2, 0, 0).unwrap_or_default());
+    let today = at(now.date_naive());
+    if now < today {
+        today
+    } else {
+        at(now.date_naive() + Duration::days(1))
     }
 }
 
@@ -237,14 +345,12 @@ impl<S: LeadStore + SentLog + DueIndex> App<S> {
 async fn nightly<S: LeadStore + SentLog + DueIndex>(app: Arc<App<S>>) {
     loop {
         let now = Utc::now();
-        let next = Utc.from_utc_datetime(
-            &(now.date_naive() + Duration::days(1))
-                .and_hms_opt(2, 0, 0)
-                .unwrap_or_default(),
-        );
-        let wait = (next - now).to_std().unwrap_or_default();
+        let wait = (next_night(now) - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait).await;
-        let _ = app.sweep("", Utc::now()).await;
+        let response = app.sweep("", Utc::now()).await;
+        if !response.status().is_success() {
+            eprintln!("the nightly sweep failed: HTTP {}", response.status());
+        }
     }
 }
 
@@ -256,4 +362,26 @@ fn reply(status: u16, body: serde_json::Value) -> HttpResponse {
         body.to_string(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nightly_sweep_runs_at_the_next_two_oclock() {
+        let t = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap();
+        assert_eq!(
+            next_night(t(10, 1, 0)),
+            t(10, 2, 0),
+            "before 02:00: tonight"
+        );
+        assert_eq!(
+            next_night(t(10, 2, 0)),
+            t(11, 2, 0),
+            "at 02:00: the next one"
+        );
+        assert_eq!(next_night(t(10, 3, 0)), t(11, 2, 0));
+        assert_eq!(next_night(t(10, 23, 59)), t(11, 2, 0));
+    }
 }

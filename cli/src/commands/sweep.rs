@@ -4,7 +4,7 @@
 use crate::error::CliError;
 use crate::local::{Local, Notices};
 use crate::stores::StoreArgs;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use leadscore_app::config::IngestConfig;
 use leadscore_app::notify::Routes;
 use std::io::Write;
@@ -32,12 +32,22 @@ pub fn run(args: &Args) -> Result<(), CliError> {
                 other => CliError::Usage(other.to_string()),
             })?;
     let model = leadscore_domain::Model::from_toml(&model_text, &args.model.display().to_string())?;
-    let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let through = as_of - Duration::days(1);
+    let today = Utc::now().date_naive();
+    let as_of = args.as_of.unwrap_or(today);
+    // A night in the future would decay days that have not happened: later real nights
+    // would then skip them.
+    if as_of > today {
+        return Err(CliError::Usage(format!(
+            "--as-of {as_of}: that night has not come yet (today is {today})"
+        )));
+    }
+    let through = as_of
+        .checked_sub_days(chrono::Days::new(1))
+        .ok_or_else(|| CliError::Usage(format!("--as-of {as_of}: too early")))?;
     let now = Utc.from_utc_datetime(&as_of.and_hms_opt(2, 0, 0).unwrap_or_default());
     let runtime = super::runtime()?;
     let night = runtime.block_on(async {
-        let opened = args.store.open().await?;
+        let opened = args.store.open_existing().await?;
         let night = crate::with_store!(&opened, |s| {
             let routes = Routes::default();
             let local = Local::new(
