@@ -53,15 +53,34 @@ impl StoreArgs {
         self.open().await
     }
 
-    /// A fresh store: the embedded file emptied, or the table as it is (a DynamoDB table is
-    /// never dropped by the CLI).
+    /// A fresh store: the embedded file emptied, or an empty DynamoDB table (one that holds
+    /// anything is refused: the CLI never empties a table).
     pub async fn open_fresh(&self) -> Result<Opened, CliError> {
         match &self.dynamodb_endpoint {
             None => Ok(Opened::Embedded {
                 store: MemoryStore::new(),
                 path: self.data.clone(),
             }),
-            Some(url) => Ok(Opened::Dynamo(dynamo(url, &self.table).await?)),
+            Some(url) => {
+                let store = dynamo(url, &self.table).await?;
+                // Never mix generated leads into a table that holds others (it may be a
+                // deployment's, named by LEADSCORE_TABLE).
+                let page = store
+                    .client()
+                    .scan()
+                    .table_name(store.table())
+                    .limit(1)
+                    .send()
+                    .await
+                    .map_err(|e| CliError::Store(format!("Scan: {e}")))?;
+                if page.count() > 0 {
+                    return Err(CliError::Usage(format!(
+                        "table `{}` at {url} is not empty: give an empty or new --table",
+                        self.table
+                    )));
+                }
+                Ok(Opened::Dynamo(store))
+            }
         }
     }
 }

@@ -225,4 +225,59 @@ fn the_demo_runs_on_dynamodb_and_posts_to_a_slack_sink() {
     let posts = slack.requests();
     assert_eq!(posts.len() as u64, notices);
     assert!(posts.iter().all(|p| p.json()["blocks"].is_array()));
+    // The table now holds the demo's leads: a second demo into it is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args([
+            "demo",
+            "--leads",
+            "2",
+            "--days",
+            "2",
+            "--dynamodb-endpoint",
+            &moto.endpoint,
+            "--table",
+            "demo-test",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+#[test]
+fn the_demo_prints_notices_and_cold_leads_as_they_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store.json");
+    let out = leadscore(&[
+        "demo",
+        "--leads",
+        "40",
+        "--days",
+        "75",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let notices: Vec<&&str> = lines.iter().filter(|l| l.contains("  New MQL: ")).collect();
+    let cold: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("  to nurture: "))
+        .collect();
+    assert!(!notices.is_empty() && !cold.is_empty(), "{text}");
+    // Dated lines, in time order, then the closing summary and report.
+    let days: Vec<&str> = (notices.iter().chain(cold.iter()))
+        .map(|l| &l[..10])
+        .collect();
+    assert!(days.iter().all(|d| d.starts_with("2026-")), "{days:?}");
+    let summary = format!(
+        "{} MQL notices, {} leads to nurture",
+        notices.len(),
+        cold.len()
+    );
+    assert!(text.contains(&summary), "{summary} in {text}");
+    assert!(text.contains("Grades (fit A-D down, activity 1-4 across)"));
+    assert!(text.contains("Conversion: "));
 }
