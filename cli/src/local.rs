@@ -68,6 +68,33 @@ pub fn notice_text(notice: &MqlNotice) -> String {
     email::render(notice).text
 }
 
+/// The Slack message as it reads in the channel: the Block Kit rendering's texts, block by
+/// block (header, sections and their fields, context, button links).
+pub fn slack_text(notice: &MqlNotice) -> String {
+    let message = leadscore_notify::slack::render(notice);
+    let mut lines = Vec::new();
+    for block in message["blocks"].as_array().into_iter().flatten() {
+        if let Some(t) = block["text"]["text"].as_str() {
+            lines.push(t.to_owned());
+        }
+        let fields = block["fields"].as_array().into_iter().flatten();
+        let elements = block["elements"].as_array().into_iter().flatten();
+        for item in fields.chain(elements) {
+            if let Some(t) = item["text"]
+                .as_str()
+                .or_else(|| item["text"]["text"].as_str())
+            {
+                let link = item["url"]
+                    .as_str()
+                    .map(|u| format!(" <{u}>"))
+                    .unwrap_or_default();
+                lines.push(format!("{}{link}", t.replace('\n', " ")));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
 /// The application on one machine.
 pub struct Local<'a, S> {
     pub store: &'a S,

@@ -281,3 +281,25 @@ fn the_demo_prints_notices_and_cold_leads_as_they_happen() {
     assert!(text.contains("Grades (fit A-D down, activity 1-4 across)"));
     assert!(text.contains("Conversion: "));
 }
+
+#[test]
+fn full_notices_read_as_the_slack_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store.json");
+    let out = leadscore(&[
+        "demo",
+        "--leads",
+        "20",
+        "--days",
+        "40",
+        "--full",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The header block, then the section with the score and the reasons.
+    assert!(text.contains("\nNew MQL: "), "{text}");
+    assert!(text.contains("*Score*"), "{text}");
+    assert!(text.contains("*Grade*"), "{text}");
+}

@@ -35,7 +35,7 @@ pub struct Args {
     /// instead of printing them.
     #[arg(long, value_name = "URL")]
     pub slack_url: Option<String>,
-    /// Print each notice in full (as the email's text), not in two lines.
+    /// Print each notice in full, as the Slack message reads, not in two lines.
     #[arg(long)]
     pub full: bool,
     /// Print one JSON summary at the end instead of the running text.
@@ -208,7 +208,7 @@ async fn play<S: LeadStore + SentLog + DueIndex>(
                     continue;
                 }
                 if args.full {
-                    writeln!(out, "{}", crate::local::notice_text(&notice))?;
+                    writeln!(out, "{date}\n{}\n", crate::local::slack_text(&notice))?;
                     continue;
                 }
                 let reasons: Vec<String> = (notice.reasons.iter().take(3))
