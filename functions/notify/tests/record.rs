@@ -100,3 +100,14 @@ fn removals_and_unmarked_items_are_not_entries() {
     v["Records"][0]["dynamodb"]["NewImage"]["sk"] = json!({"S": "E#0000000000"});
     assert!(mql_entry(&event(v).records[0]).unwrap().is_none());
 }
+
+/// The SAM template deploys the same filter the code documents and the tests check.
+#[test]
+fn the_template_filters_with_the_same_pattern() {
+    let path = format!("{}/../../infra/template.yaml", env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(path).unwrap();
+    assert!(
+        template.contains(&format!("- Pattern: '{FILTER_PATTERN}'")),
+        "infra/template.yaml's FilterCriteria differs from leadscore_notifier::FILTER_PATTERN"
+    );
+}
