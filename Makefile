@@ -10,7 +10,7 @@ MOTO := $(VENV)/bin/moto_server
 # Pinned: the version measured to work here (../shared/reference/tooling.md).
 MOTO_VERSION := 5.2.5
 
-.PHONY: help setup demo test fmt-check clippy unit check-model bench fmt
+.PHONY: help setup demo test fmt-check clippy unit check-model infra-lint bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,12 +21,24 @@ $(MOTO):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)"
 
+SAM := $(VENV)/bin/sam
+# Pinned with moto's: the versions measured to work together (../shared/reference/tooling.md).
+$(SAM): $(MOTO)
+	$(VENV)/bin/pip install --quiet "cfn-lint==1.58.0" "aws-sam-cli==1.170.0"
+
+infra-lint: $(SAM) ## The SAM template: cfn-lint, sam validate --lint, and cfn-lint on its SAM expansion
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template infra/template.yaml --region us-east-1
+	@mkdir -p target
+	$(VENV)/bin/python infra/scripts/expand.py infra/template.yaml target/expanded-template.json
+	$(VENV)/bin/cfn-lint target/expanded-template.json
+
 demo: ## Run leadscore locally: 300 generated leads over 90 days through the real handlers
 	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
 	@echo
 	$(CARGO) run -q -p leadscore -- demo --model $(EXAMPLE_MODEL)
 
-test: setup fmt-check clippy check-model unit ## Everything CI runs (ends with the test totals)
+test: setup fmt-check clippy check-model infra-lint unit ## Everything CI runs (ends with the test totals)
 
 fmt-check: ## Formatting
 	$(CARGO) fmt --all --check
