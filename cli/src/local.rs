@@ -10,10 +10,12 @@
 //! The store is any [`LeadStore`] + [`SentLog`] + [`DueIndex`]: the embedded store or DynamoDB.
 
 use crate::error::CliError;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use leadscore_app::config::IngestConfig;
 use leadscore_app::http::{Request, Response};
-use leadscore_app::notify::{notify_lead, RouteResult, Routes};
+use leadscore_app::notify::{
+    channels_for, channels_of, notify_lead, RouteChannels, RouteResult, Routes,
+};
 use leadscore_app::sweep::{sweep_shard, ShardJob, SweepConfig};
 use leadscore_domain::{Model, Stage, Transition};
 use leadscore_notify::{
@@ -24,9 +26,6 @@ use leadscore_store::{DueIndex, LeadStore, NoticeKey, SentLog};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A route's name and its channels.
-pub type RouteChannels = (String, Vec<Box<dyn Channel>>);
 
 /// Where notices go locally.
 pub enum Notices {
@@ -61,6 +60,19 @@ impl Channel for PrintChannel {
             })
         })
     }
+}
+
+/// When the night after `day` is swept: 02:00 UTC the next day, as the Scheduler runs it.
+pub fn night_at(day: NaiveDate) -> DateTime<Utc> {
+    let next = day.succ_opt().unwrap_or(day);
+    Utc.from_utc_datetime(&next.and_hms_opt(2, 0, 0).unwrap_or_default())
+}
+
+/// Routing for runs whose notices are printed or go to one `--slack-url`: a single default
+/// route (its placeholder URL is never called; [`Local::new`] gives it the real channel).
+pub fn print_routes() -> Result<Routes, CliError> {
+    Routes::parse(None, Some("http://localhost/leadscore-print"), None)
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// The text a person reads for a notice (the email's text part: the same facts as Slack's).
@@ -231,14 +243,7 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
         if stored.state.stage != Stage::Mql {
             return Ok(Vec::new());
         }
-        let wanted: Vec<&str> = (self.routes.for_lead(&stored.state).iter())
-            .map(|r| r.name.as_str())
-            .collect();
-        // Collected: a filtering closure held across the await trips the `Send` check of
-        // futures that callers (the HTTP server) need.
-        let routes: Vec<&RouteChannels> = (self.channels.iter())
-            .filter(|(name, _)| wanted.contains(&name.as_str()))
-            .collect();
+        let routes = channels_for(&self.routes, &self.channels, &stored.state);
         let outcome = notify_lead(
             self.store,
             routes,
@@ -271,14 +276,9 @@ impl<'a, S: LeadStore + SentLog + DueIndex> Local<'a, S> {
 
     /// Sends again the notices listed as failed; one line per notice says what happened.
     pub async fn redrive(&self, now: DateTime<Utc>) -> Result<Vec<String>, CliError> {
-        let channels_of = |route: &str| {
-            (self.channels.iter())
-                .find(|(name, _)| name == route)
-                .map(|(_, c)| c.as_slice())
-        };
         let reports = leadscore_app::notify::redrive(
             self.store,
-            channels_of,
+            |route| channels_of(&self.channels, route),
             self.model(),
             self.hubspot.as_ref(),
             now,

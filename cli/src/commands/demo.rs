@@ -8,9 +8,8 @@ use crate::error::CliError;
 use crate::local::{Local, Notices, Printed};
 use crate::report::Report;
 use crate::stores::{Opened, StoreArgs};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use leadscore_app::config::IngestConfig;
-use leadscore_app::notify::Routes;
 use leadscore_domain::Model;
 use leadscore_store::{DueIndex, LeadStore, SentLog};
 use serde_json::json;
@@ -49,27 +48,16 @@ pub struct Args {
     pub store: StoreArgs,
 }
 
-/// A URL for the local default route: its channel is replaced by the printer or
-/// `--slack-url`, so nothing is ever sent here.
-const LOCAL_ROUTE: &str = "http://localhost/leadscore-demo";
-
 pub fn run(args: &Args) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     runtime.block_on(run_async(args))
 }
 
 async fn run_async(args: &Args) -> Result<(), CliError> {
-    let model_text = super::read(&args.model)?;
     let secrets = DemoSecrets::fixed();
     let vars = secrets.ingest_vars();
-    let ingest = IngestConfig::from_lookup(
-        |k| vars.iter().find(|(v, _)| *v == k).map(|(_, x)| x.clone()),
-        &model_text,
-        &args.model.display().to_string(),
-    )
-    .map_err(|e| match e {
-        leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
-        other => CliError::Usage(other.to_string()),
+    let (ingest, model) = super::ingest_config(&args.model, |k| {
+        vars.iter().find(|(v, _)| *v == k).map(|(_, x)| x.clone())
     })?;
     let cfg = DemoConfig {
         seed: args.seed,
@@ -77,13 +65,17 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
         days: args.days,
         ..DemoConfig::default()
     };
-    let origin = args.model.display().to_string();
-    let model = Model::from_toml(&model_text, &origin)?;
     let opened = args.store.open_fresh().await?;
-    let summary = crate::with_store!(&opened, |s| {
-        let model = Model::from_toml(&model_text, &origin)?;
-        play(s, model, ingest, &cfg, &secrets, args).await
-    })?;
+    let sweep_model = super::load_model(&args.model)?;
+    let summary = crate::with_store!(&opened, |s| play(
+        s,
+        sweep_model,
+        ingest,
+        &cfg,
+        &secrets,
+        args
+    )
+    .await)?;
     opened.persist()?;
     let leads = opened.all_leads().await?;
     let report = Report::of(&model, &leads);
@@ -156,8 +148,7 @@ async fn play<S: LeadStore + SentLog + DueIndex>(
         Some(url) => Notices::Slack(url.clone()),
         None => Notices::Print(printed.clone()),
     };
-    let routes =
-        Routes::parse(None, Some(LOCAL_ROUTE), None).map_err(|e| CliError::Usage(e.to_string()))?;
+    let routes = crate::local::print_routes()?;
     let local = Local::new(store, model, ingest, routes, &notices)?;
     let mut summary = Summary {
         deliveries: sample.deliveries.len(),
@@ -176,11 +167,7 @@ async fn play<S: LeadStore + SentLog + DueIndex>(
         let date = cfg.start + Duration::days(i64::from(day));
         // The night after `date`: decay through it, at 02:00 UTC the next day. Webhooks that
         // arrive before then are handled first, as in production.
-        let night_at = Utc.from_utc_datetime(
-            &(date + Duration::days(1))
-                .and_hms_opt(2, 0, 0)
-                .unwrap_or_default(),
-        );
+        let night_at = crate::local::night_at(date);
         while let Some(d) = next.next_if(|d| d.at < night_at) {
             let done = local.ingest(&d.request, d.at).await?;
             if done.response.status != 200 {

@@ -36,3 +36,20 @@ pub fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| format!("`{s}` is not a date like 2026-03-31 ({e})"))
 }
+
+/// The ingest handler's configuration from `get` and the model file at `path`, as the ingest
+/// Lambda reads them, and the model once more for the sweep (a `Model` is not `Clone`).
+pub fn ingest_config(
+    path: &Path,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(leadscore_app::config::IngestConfig, Model), CliError> {
+    let text = read(path)?;
+    let origin = path.display().to_string();
+    let ingest = leadscore_app::config::IngestConfig::from_lookup(get, &text, &origin).map_err(
+        |e| match e {
+            leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
+            other => CliError::Usage(other.to_string()),
+        },
+    )?;
+    Ok((ingest, Model::from_toml(&text, &origin)?))
+}

@@ -8,11 +8,8 @@ use crate::demo::generate::DemoSecrets;
 use crate::error::CliError;
 use crate::local::{Local, Notices, Printed};
 use crate::report::Report;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leadscore_app::config::IngestConfig;
-use leadscore_app::notify::Routes;
-use leadscore_domain::Model;
 use leadscore_store::MemoryStore;
 use serde_json::json;
 use std::io::Write;
@@ -52,8 +49,6 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     }
     // Stable: requests recorded at the same instant keep their order.
     requests.sort_by_key(|(at, _)| *at);
-    let model_text = super::read(&args.model)?;
-    let origin = args.model.display().to_string();
     let vars = if args.demo_secrets {
         DemoSecrets::fixed().ingest_vars()
     } else {
@@ -65,15 +60,10 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             .map(|(_, x)| x.clone())
             .or_else(|| std::env::var(k).ok())
     };
-    let ingest = IngestConfig::from_lookup(get, &model_text, &origin).map_err(|e| match e {
-        leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
-        other => CliError::Usage(other.to_string()),
-    })?;
-    let model = Model::from_toml(&model_text, &origin)?;
+    let (ingest, model) = super::ingest_config(&args.model, get)?;
     let store = MemoryStore::new();
     let printed = Printed::default();
-    let routes = Routes::parse(None, Some("http://localhost/leadscore-replay"), None)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let routes = crate::local::print_routes()?;
     let local = Local::new(
         &store,
         model,
@@ -98,13 +88,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     let (mut rejected, mut to_nurture) = (Vec::new(), 0usize);
     runtime.block_on(async {
-        let night = |day: NaiveDate| {
-            Utc.from_utc_datetime(
-                &(day + Duration::days(1))
-                    .and_hms_opt(2, 0, 0)
-                    .unwrap_or_default(),
-            )
-        };
+        let night = crate::local::night_at;
         // The next night to sweep; night D runs at D+1 02:00, after the requests before it.
         let mut next_night = requests.first().map(|(at, _)| at.date_naive());
         for (at, req) in &requests {

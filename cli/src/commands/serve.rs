@@ -10,7 +10,6 @@ use axum::body::{to_bytes, Body};
 use axum::http::{Request as HttpRequest, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use leadscore_app::config::IngestConfig;
 use leadscore_app::http::Request;
 use leadscore_app::notify::{RouteResult, Routes};
 use leadscore_store::{DueIndex, LeadStore, SentLog};
@@ -48,14 +47,8 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 }
 
 async fn run_async(args: &Args) -> Result<(), CliError> {
-    let model_text = super::read(&args.model)?;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let ingest = IngestConfig::from_lookup(env, &model_text, &args.model.display().to_string())
-        .map_err(|e| match e {
-            leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
-            other => CliError::Usage(other.to_string()),
-        })?;
-    let model = leadscore_domain::Model::from_toml(&model_text, &args.model.display().to_string())?;
+    let (ingest, model) = super::ingest_config(&args.model, env)?;
     let routes_text = match &args.routes {
         Some(path) => Some(super::read(path)?),
         None => None,
@@ -81,8 +74,7 @@ async fn run_async(args: &Args) -> Result<(), CliError> {
     let printed = Printed::default();
     let notices = if routes.is_empty() {
         // Nothing configured: one default route, printed.
-        routes = Routes::parse(None, Some("http://localhost/leadscore-print"), None)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        routes = crate::local::print_routes()?;
         Notices::Print(printed.clone())
     } else {
         Notices::Routes(printed.clone())

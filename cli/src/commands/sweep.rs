@@ -4,8 +4,7 @@
 use crate::error::CliError;
 use crate::local::{Local, Notices};
 use crate::stores::StoreArgs;
-use chrono::{NaiveDate, TimeZone, Utc};
-use leadscore_app::config::IngestConfig;
+use chrono::{NaiveDate, Utc};
 use leadscore_app::notify::Routes;
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,14 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<(), CliError> {
-    let model_text = super::read(&args.model)?;
-    let ingest =
-        IngestConfig::from_lookup(|_| None, &model_text, &args.model.display().to_string())
-            .map_err(|e| match e {
-                leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
-                other => CliError::Usage(other.to_string()),
-            })?;
-    let model = leadscore_domain::Model::from_toml(&model_text, &args.model.display().to_string())?;
+    let (ingest, model) = super::ingest_config(&args.model, |_| None)?;
     let today = Utc::now().date_naive();
     let as_of = args.as_of.unwrap_or(today);
     // A night in the future would decay days that have not happened: later real nights
@@ -44,7 +36,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let through = as_of
         .checked_sub_days(chrono::Days::new(1))
         .ok_or_else(|| CliError::Usage(format!("--as-of {as_of}: too early")))?;
-    let now = Utc.from_utc_datetime(&as_of.and_hms_opt(2, 0, 0).unwrap_or_default());
+    let now = crate::local::night_at(through);
     let runtime = super::runtime()?;
     let night = runtime.block_on(async {
         let opened = args.store.open_existing().await?;

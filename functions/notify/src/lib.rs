@@ -23,7 +23,9 @@ use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use chrono::{DateTime, Duration, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use leadscore_app::notify::{notify_lead, redrive, RedriveResult, Routes};
+use leadscore_app::notify::{
+    channels_for, channels_of, notify_lead, redrive, RedriveResult, RouteChannels, Routes,
+};
 use leadscore_domain::Model;
 use leadscore_notify::{Channel, HubSpotPortal, SesMailer, SlackWebhook};
 use leadscore_store::{LeadStore, SentLog};
@@ -32,9 +34,6 @@ use serde_json::Value;
 
 /// At most this many failed notices per re-drive invocation unless the request says.
 pub const DEFAULT_REDRIVE_LIMIT: usize = 100;
-
-/// A route's name and the channels it sends on.
-pub type RouteChannels = (String, Vec<Box<dyn Channel>>);
 
 /// Builds every route's channels once (at cold start). `ses` is needed only when a route
 /// sends email; a bad webhook URL or address is an error naming the route.
@@ -197,12 +196,7 @@ impl<S: LeadStore + SentLog> Notifier<S> {
 
     /// True when the record must be reported as failed.
     async fn notify(&self, entry: &MqlEntry, now: DateTime<Utc>) -> bool {
-        let wanted: Vec<&str> = (self.routes.for_lead(&entry.state).iter())
-            .map(|r| r.name.as_str())
-            .collect();
-        let routes: Vec<&RouteChannels> = (self.channels.iter())
-            .filter(|(name, _)| wanted.contains(&name.as_str()))
-            .collect();
+        let routes = channels_for(&self.routes, &self.channels, &entry.state);
         if routes.is_empty() {
             tracing::warn!(lead = %entry.state.lead_id, "an MQL no route takes: not notified");
             return false;
@@ -233,14 +227,9 @@ impl<S: LeadStore + SentLog> Notifier<S> {
         request: RedriveRequest,
         now: DateTime<Utc>,
     ) -> Result<RedriveSummary, HandlerError> {
-        let channels_of = |route: &str| {
-            (self.channels.iter())
-                .find(|(name, _)| name == route)
-                .map(|(_, c)| c.as_slice())
-        };
         let reports = redrive(
             &self.store,
-            channels_of,
+            |route| channels_of(&self.channels, route),
             &self.model,
             self.hubspot.as_ref(),
             now,

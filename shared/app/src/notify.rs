@@ -327,6 +327,35 @@ fn check_route(r: &Route) -> Result<(), RouteError> {
     Ok(())
 }
 
+/// A route's name and the channels it sends on, built once from the configuration.
+pub type RouteChannels = (String, Vec<Box<dyn Channel>>);
+
+/// The channels of the routes `routes` sends `state`'s notice to, in configuration order.
+/// A `Vec`, not an iterator: a filtering closure held across an await makes callers' futures
+/// fail the `Send` check an HTTP server needs.
+pub fn channels_for<'c>(
+    routes: &Routes,
+    channels: &'c [RouteChannels],
+    state: &LeadState,
+) -> Vec<&'c RouteChannels> {
+    let wanted: Vec<&str> = (routes.for_lead(state).iter())
+        .map(|r| r.name.as_str())
+        .collect();
+    (channels.iter())
+        .filter(|(name, _)| wanted.contains(&name.as_str()))
+        .collect()
+}
+
+/// The channels of the route named `route`, for a re-drive.
+pub fn channels_of<'c>(
+    channels: &'c [RouteChannels],
+    route: &str,
+) -> Option<&'c [Box<dyn Channel>]> {
+    (channels.iter())
+        .find(|(name, _)| name == route)
+        .map(|(_, c)| c.as_slice())
+}
+
 /// What became of one route's notice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteResult {
