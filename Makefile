@@ -10,7 +10,7 @@ MOTO := $(VENV)/bin/moto_server
 # Pinned: the version measured to work here (../shared/reference/tooling.md).
 MOTO_VERSION := 5.2.5
 
-.PHONY: help setup demo test fmt-check clippy unit check-model infra-lint bench fmt
+.PHONY: help setup demo test fmt-check clippy unit check-model infra-lint lambda sam-build bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,13 +32,33 @@ infra-lint: $(SAM) ## The SAM template: cfn-lint, sam validate --lint, and cfn-l
 	@mkdir -p target
 	$(VENV)/bin/python infra/scripts/expand.py infra/template.yaml target/expanded-template.json
 	$(VENV)/bin/cfn-lint target/expanded-template.json
+	cd infra/scripts && ../../$(VENV)/bin/python -m unittest --quiet test_lambda_sizes
+
+CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+# Pinned: the version measured to work here; it brings zig (the ziglang package) for linking.
+CARGO_LAMBDA_VERSION := 1.9.2
+$(CARGO_LAMBDA): $(MOTO)
+	$(VENV)/bin/pip install --quiet "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
+
+# The functions and the size every deployment zip must stay under (6 MB; Lambda allows 50).
+FUNCTIONS := ingest sweep notify
+LAMBDA_ZIP_LIMIT := 6000000
+
+lambda: $(CARGO_LAMBDA) ## Release arm64 zips of the functions (target/lambda/<fn>/bootstrap.zip), each under 6 MB
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(CARGO) lambda build --release --arm64 --locked \
+		--output-format zip $(foreach f,$(FUNCTIONS),--bin $(f))
+	$(VENV)/bin/python infra/scripts/lambda_sizes.py target/lambda $(LAMBDA_ZIP_LIMIT) $(FUNCTIONS)
+
+sam-build: lambda $(SAM) ## make lambda, then sam build: .aws-sam/build, ready for sam deploy
+	SAM_CLI_TELEMETRY=0 $(SAM) build
 
 demo: ## Run leadscore locally: 300 generated leads over 90 days through the real handlers
 	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
 	@echo
 	$(CARGO) run -q -p leadscore -- demo --model $(EXAMPLE_MODEL)
 
-test: setup fmt-check clippy check-model infra-lint unit ## Everything CI runs (ends with the test totals)
+test: setup fmt-check clippy check-model infra-lint sam-build unit ## Everything CI runs (ends with the test totals)
 
 fmt-check: ## Formatting
 	$(CARGO) fmt --all --check

@@ -45,11 +45,13 @@ pub fn ingest_config(
 ) -> Result<(leadscore_app::config::IngestConfig, Model), CliError> {
     let text = read(path)?;
     let origin = path.display().to_string();
-    let ingest = leadscore_app::config::IngestConfig::from_lookup(get, &text, &origin).map_err(
-        |e| match e {
-            leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
-            other => CliError::Usage(other.to_string()),
-        },
-    )?;
-    Ok((ingest, Model::from_toml(&text, &origin)?))
+    let config_error = |e| match e {
+        leadscore_app::config::ConfigError::Model(errors) => CliError::Model(errors),
+        other => CliError::Usage(other.to_string()),
+    };
+    let ingest = leadscore_app::config::IngestConfig::from_lookup(&get, &text, &origin)
+        .map_err(config_error)?;
+    let model =
+        leadscore_app::config::model_from_lookup(&get, &text, &origin).map_err(config_error)?;
+    Ok((ingest, model))
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{lookup, write_model, MODEL};
+use leadscore_domain::Points;
 use leadscore_ingest::{Config, ConfigError};
 
 #[test]
@@ -181,4 +182,67 @@ fn a_hubspot_secret_without_the_public_url_names_the_missing_variable() {
 #[test]
 fn the_runtime_reads_the_model_variable_the_app_documents() {
     assert_eq!(leadscore_runtime::MODEL, leadscore_app::config::MODEL);
+}
+
+#[test]
+fn the_stage_may_override_the_model_thresholds_and_a_bad_override_names_its_variable() {
+    let path = write_model("config-thresholds", MODEL);
+    let with = |vars: &[(&'static str, &str)]| {
+        let mut all = vec![
+            ("LEADSCORE_TABLE", "leads"),
+            ("LEADSCORE_MODEL", path.to_str().unwrap()),
+        ];
+        all.extend_from_slice(vars);
+        Config::from_lookup(lookup(&all))
+    };
+    let file = with(&[]).unwrap().ingest.model.thresholds;
+    assert_eq!(
+        (file.mql, file.mql_exit),
+        (Points::whole(100), Points::whole(50))
+    );
+
+    let lowered = with(&[
+        ("LEADSCORE_MQL_THRESHOLD", "80"),
+        ("LEADSCORE_MQL_EXIT_THRESHOLD", "60.5"),
+    ])
+    .unwrap()
+    .ingest
+    .model
+    .thresholds;
+    assert_eq!(
+        (lowered.mql, lowered.mql_exit),
+        (Points::whole(80), Points(6050))
+    );
+    assert_eq!(lowered.floor, file.floor, "the floor stays the file's");
+
+    for (vars, var, says) in [
+        (
+            &[("LEADSCORE_MQL_THRESHOLD", "lots")][..],
+            "LEADSCORE_MQL_THRESHOLD",
+            "`lots`",
+        ),
+        (
+            &[("LEADSCORE_MQL_THRESHOLD", "40")][..],
+            "LEADSCORE_MQL_THRESHOLD",
+            "thresholds.mql_exit (50) must be lower than thresholds.mql (40)",
+        ),
+        (
+            &[("LEADSCORE_MQL_EXIT_THRESHOLD", "100")][..],
+            "LEADSCORE_MQL_EXIT_THRESHOLD",
+            "thresholds.mql_exit (100) must be lower",
+        ),
+        (
+            &[("LEADSCORE_MQL_EXIT_THRESHOLD", "inf")][..],
+            "LEADSCORE_MQL_EXIT_THRESHOLD",
+            "not a finite number",
+        ),
+    ] {
+        match with(vars) {
+            Err(ConfigError::Invalid { var: got, problem }) => {
+                assert_eq!(got, var, "{problem}");
+                assert!(problem.contains(says), "{problem}");
+            }
+            other => panic!("{vars:?}: expected an invalid {var}, got {:?}", other.err()),
+        }
+    }
 }

@@ -1176,3 +1176,14 @@ async fn a_url_the_config_accepts_but_the_http_client_rejects_names_the_route_on
         "{msg}"
     );
 }
+
+#[test]
+fn the_notifier_reads_the_stages_thresholds_like_the_other_functions() {
+    let cfg = with(&[
+        ("LEADSCORE_SLACK_WEBHOOK_URL", HOOK),
+        ("LEADSCORE_MQL_THRESHOLD", "85"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.model.thresholds.mql.as_f64(), 85.0);
+    assert_eq!(cfg.model.thresholds.mql_exit.as_f64(), 70.0);
+}

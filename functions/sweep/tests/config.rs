@@ -129,3 +129,24 @@ fn an_invalid_model_lists_its_problems_by_line() {
     let msg = message(with(&[("LEADSCORE_MODEL", bad.to_str().unwrap())]));
     assert!(msg.contains(&format!("{}:4:", bad.display())), "{msg}");
 }
+
+#[test]
+fn the_sweep_decays_against_the_stages_thresholds() {
+    // The sweep recycles leads below the exit threshold: it must use the same override as
+    // ingest, or a lead would be qualified by one function and recycled by the other.
+    let t = with(&[("LEADSCORE_MQL_EXIT_THRESHOLD", "20")])
+        .unwrap()
+        .sweep
+        .model
+        .thresholds;
+    assert_eq!(
+        (t.mql.as_f64(), t.mql_exit.as_f64()),
+        (50.0, 20.0),
+        "the file says 50/40"
+    );
+    let msg = message(with(&[("LEADSCORE_MQL_THRESHOLD", "30")]));
+    assert!(
+        msg.starts_with("LEADSCORE_MQL_THRESHOLD: thresholds.mql_exit (40) must be lower"),
+        "{msg}"
+    );
+}

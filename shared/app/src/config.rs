@@ -2,7 +2,8 @@
 //! in local runs. Secrets arrive as values here; resolving `_PARAM` names from SSM or Secrets
 //! Manager happens in the binary before this is called.
 
-use leadscore_domain::Model;
+use leadscore_domain::model::ThresholdProblem;
+use leadscore_domain::{Model, Points};
 use leadscore_sources::marketo::Tz;
 use leadscore_sources::signature::{parse_sendgrid_key, VerifyingKey};
 use std::sync::Arc;
@@ -18,6 +19,10 @@ pub const MARKETO_TOKEN: &str = "LEADSCORE_MARKETO_TOKEN";
 pub const MARKETO_TIMEZONE: &str = "LEADSCORE_MARKETO_TIMEZONE";
 pub const EVENTS_SECRET: &str = "LEADSCORE_EVENTS_SECRET";
 pub const MAX_BODY_BYTES: &str = "LEADSCORE_MAX_BODY_BYTES";
+/// A stage's own MQL entry threshold, in place of the model file's `thresholds.mql`.
+pub const MQL_THRESHOLD: &str = "LEADSCORE_MQL_THRESHOLD";
+/// A stage's own MQL exit threshold, in place of the model file's `thresholds.mql_exit`.
+pub const MQL_EXIT_THRESHOLD: &str = "LEADSCORE_MQL_EXIT_THRESHOLD";
 
 /// The oldest signed SendGrid timestamp accepted when the variable is unset: 25 hours.
 /// SendGrid retries a delivery that got no 2xx "at increasing intervals for up to 24 hours
@@ -84,6 +89,46 @@ fn time_zone(var: &'static str, name: &str) -> Result<Tz, ConfigError> {
     })
 }
 
+/// The model in `text` (`origin` names it in errors), with the thresholds overridden by
+/// `LEADSCORE_MQL_THRESHOLD` / `LEADSCORE_MQL_EXIT_THRESHOLD` when set. Every function and
+/// `leadscore serve` read the model through this, so they agree on when a lead qualifies.
+pub fn model_from_lookup(
+    get: impl Fn(&str) -> Option<String>,
+    text: &str,
+    origin: &str,
+) -> Result<Model, ConfigError> {
+    let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    let mut model = Model::from_toml(text, origin)?;
+    let mql = threshold_var(MQL_THRESHOLD, get(MQL_THRESHOLD))?;
+    let mql_exit = threshold_var(MQL_EXIT_THRESHOLD, get(MQL_EXIT_THRESHOLD))?;
+    model
+        .override_thresholds(mql, mql_exit)
+        .map_err(|problem| ConfigError::Invalid {
+            // The file alone is valid, so the problem lies with a variable that was set.
+            var: match problem {
+                ThresholdProblem::MqlNotPositive { .. } => MQL_THRESHOLD,
+                ThresholdProblem::FloorNotBelowExit { .. } => MQL_EXIT_THRESHOLD,
+                ThresholdProblem::ExitNotBelowMql { .. } if mql_exit.is_some() => {
+                    MQL_EXIT_THRESHOLD
+                }
+                ThresholdProblem::ExitNotBelowMql { .. } => MQL_THRESHOLD,
+            },
+            problem: format!("{problem} (after the override; {origin} gives the rest)"),
+        })?;
+    Ok(model)
+}
+
+fn threshold_var(var: &'static str, v: Option<String>) -> Result<Option<Points>, ConfigError> {
+    parse_var::<f64>(var, v)?
+        .map(|n| {
+            Points::from_f64(n).ok_or_else(|| ConfigError::Invalid {
+                var,
+                problem: format!("`{n}` is not a finite number of points"),
+            })
+        })
+        .transpose()
+}
+
 impl IngestConfig {
     /// Builds the configuration from a variable lookup and the model file's text (`origin`
     /// names it in errors). Empty values count as unset.
@@ -93,7 +138,7 @@ impl IngestConfig {
         origin: &str,
     ) -> Result<IngestConfig, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let model = Arc::new(Model::from_toml(model_text, origin)?);
+        let model = Arc::new(model_from_lookup(get, model_text, origin)?);
         let hubspot_secret = get(HUBSPOT_CLIENT_SECRET);
         let public_base_url =
             get(PUBLIC_BASE_URL).map(|u| u.trim().trim_end_matches('/').to_owned());

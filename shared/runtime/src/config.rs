@@ -4,6 +4,7 @@
 
 use crate::env::{non_blank, required};
 use crate::secrets::{SecretProblem, SecretSource};
+use leadscore_app::config::ConfigError as AppConfigError;
 use leadscore_domain::{Model, ModelErrors};
 use leadscore_store::{settings, DynamoStore};
 use std::fmt;
@@ -118,9 +119,19 @@ impl ModelFile {
         self.path.display().to_string()
     }
 
-    /// Parses and validates the model; every problem is listed with its line.
-    pub fn parse(&self) -> Result<Model, ConfigError> {
-        Model::from_toml(&self.text, &self.origin()).map_err(|errors| self.invalid(errors))
+    /// Parses and validates the model (every problem is listed with its line), then applies the
+    /// stage's threshold overrides from `get` (`LEADSCORE_MQL_THRESHOLD`, `..._EXIT_THRESHOLD`).
+    pub fn parse(&self, get: impl Fn(&str) -> Option<String>) -> Result<Model, ConfigError> {
+        leadscore_app::config::model_from_lookup(get, &self.text, &self.origin()).map_err(|e| {
+            match e {
+                AppConfigError::Model(errors) => self.invalid(errors),
+                AppConfigError::Invalid { var, problem } => ConfigError::Invalid { var, problem },
+                AppConfigError::Missing { var } => ConfigError::Missing {
+                    var,
+                    what: "required by the model",
+                },
+            }
+        })
     }
 
     /// The error for this file's validation problems.
@@ -146,7 +157,7 @@ impl BaseConfig {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<BaseConfig, ConfigError> {
         let store = StoreConfig::from_lookup(&get)?;
         let file = ModelFile::from_lookup(&get)?;
-        let model = file.parse()?;
+        let model = file.parse(&get)?;
         Ok(BaseConfig {
             store,
             model_path: file.path,

@@ -12,6 +12,7 @@
 
 use crate::due::{day_key, due_on, shard_key, shard_of, DueCursor, DueIndex, DuePage};
 use crate::{Alias, LeadStore, StoreError, Stored};
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -37,6 +38,9 @@ const LEDGER_CHUNK: usize = 200;
 /// TransactWriteItems' limit on actions.
 const TRANSACT_MAX: usize = 100;
 /// The sparse GSI of due leads (see `crate::due`) and its key attributes.
+/// A new on-demand table is usually ACTIVE within seconds; give up after two minutes.
+const TABLE_CREATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub const DUE_INDEX: &str = "due";
 const DUE_SHARD: &str = "due_shard";
 const DUE_ON: &str = "due_on";
@@ -122,7 +126,8 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Creates the table as `infra/template.yaml` does (for tests and local runs).
+    /// Creates the table as `infra/template.yaml` does (for tests and local runs), and waits
+    /// until it is ACTIVE.
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let attr = |n: &str| {
             AttributeDefinition::builder()
@@ -171,6 +176,20 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("CreateTable", e))?;
+        // Real DynamoDB refuses UpdateTimeToLive while the table is CREATING (moto creates it
+        // ACTIVE, so there the first DescribeTable ends the wait).
+        self.client
+            .wait_until_table_exists()
+            .table_name(&self.table)
+            .wait(TABLE_CREATION_TIMEOUT)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "waiting for table {} to be ACTIVE: {}",
+                    self.table,
+                    DisplayErrorContext(&e)
+                ))
+            })?;
         self.client
             .update_time_to_live()
             .table_name(&self.table)

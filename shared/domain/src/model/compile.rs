@@ -140,32 +140,23 @@ impl Compiler {
             .floor
             .as_ref()
             .map_or(Points::ZERO, |f| self.points(f, "thresholds.floor"));
-        if mql <= Points::ZERO {
-            self.error(
-                t.mql.span(),
-                format!("thresholds.mql must be positive, got {mql}"),
-            );
-        }
-        if mql_exit >= mql {
-            self.error(
-                t.mql_exit.span(),
-                format!(
-                    "thresholds.mql_exit ({mql_exit}) must be lower than thresholds.mql ({mql})"
-                ),
-            );
-        }
-        if floor >= mql_exit {
-            let span = t.floor.as_ref().map_or(t.mql_exit.span(), |f| f.span());
-            self.error(
-                span,
-                format!("thresholds.floor ({floor}) must be lower than thresholds.mql_exit ({mql_exit})"),
-            );
-        }
-        Thresholds {
+        let thresholds = Thresholds {
             mql,
             mql_exit,
             floor,
+        };
+        for problem in thresholds.problems() {
+            // Each problem at the line of the value it blames.
+            let span = match problem {
+                ThresholdProblem::MqlNotPositive { .. } => t.mql.span(),
+                ThresholdProblem::ExitNotBelowMql { .. } => t.mql_exit.span(),
+                ThresholdProblem::FloorNotBelowExit { .. } => {
+                    t.floor.as_ref().map_or(t.mql_exit.span(), |f| f.span())
+                }
+            };
+            self.error(span, problem.to_string());
         }
+        thresholds
     }
 
     fn bands(&mut self, vals: [&Spanned<f64>; 3], names: [&str; 3]) -> [Points; 3] {

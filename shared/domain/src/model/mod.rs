@@ -8,8 +8,10 @@ mod error;
 pub mod lists;
 pub(crate) mod matching;
 pub mod raw;
+mod thresholds;
 
 pub use error::{ModelError, ModelErrors};
+pub use thresholds::{ThresholdProblem, Thresholds};
 
 use crate::event::{Event, EventKind};
 use crate::points::Points;
@@ -67,16 +69,6 @@ pub struct Model {
     /// Distinguishes compiled models in one process, so lead states know which model their
     /// cached rule indices point into.
     instance: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Thresholds {
-    /// Enter MQL at or above this total.
-    pub mql: Points,
-    /// Leave MQL (recycled) below this total; lower than `mql` so a lead does not flap.
-    pub mql_exit: Points,
-    /// The total never goes below this.
-    pub floor: Points,
 }
 
 /// Lower bounds of the A, B, C fit bands (below C is D) and of the 1, 2, 3 activity bands
