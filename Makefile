@@ -32,7 +32,7 @@ infra-lint: $(SAM) ## The SAM template: cfn-lint, sam validate --lint, and cfn-l
 	@mkdir -p target
 	$(VENV)/bin/python infra/scripts/expand.py infra/template.yaml target/expanded-template.json
 	$(VENV)/bin/cfn-lint target/expanded-template.json
-	cd infra/scripts && ../../$(VENV)/bin/python -m unittest --quiet test_lambda_sizes
+	cd infra/scripts && ../../$(VENV)/bin/python -m unittest --quiet test_lambda_sizes test_template
 
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 # Pinned: the version measured to work here; it brings zig (the ziglang package) for linking.
