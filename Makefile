@@ -10,7 +10,7 @@ MOTO := $(VENV)/bin/moto_server
 # Pinned: the version measured to work here (../shared/reference/tooling.md).
 MOTO_VERSION := 5.2.5
 
-.PHONY: help setup demo test fmt-check clippy unit check-model infra-lint lambda sam-build bench fmt
+.PHONY: help setup demo test fmt-check clippy unit check-model infra-lint lambda sam-build sam-package bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,12 +53,15 @@ lambda: $(CARGO_LAMBDA) ## Release arm64 zips of the functions (target/lambda/<f
 sam-build: lambda $(SAM) ## make lambda, then sam build: .aws-sam/build, ready for sam deploy
 	SAM_CLI_TELEMETRY=0 $(SAM) build
 
+sam-package: sam-build ## sam build, then sam package against moto's S3: the deployed code is the zips CI checked
+	cd infra/scripts && ../../$(VENV)/bin/python -m unittest --quiet test_package
+
 demo: ## Run leadscore locally: 300 generated leads over 90 days through the real handlers
 	$(CARGO) run -q -p leadscore -- model check $(EXAMPLE_MODEL)
 	@echo
 	$(CARGO) run -q -p leadscore -- demo --model $(EXAMPLE_MODEL)
 
-test: setup fmt-check clippy check-model infra-lint sam-build unit ## Everything CI runs (ends with the test totals)
+test: setup fmt-check clippy check-model infra-lint sam-package unit ## Everything CI runs (ends with the test totals)
 
 fmt-check: ## Formatting
 	$(CARGO) fmt --all --check

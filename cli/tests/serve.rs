@@ -43,15 +43,29 @@ impl Drop for Server {
 }
 
 fn serve(store_args: &[&str], slack: &str) -> Server {
+    serve_with(store_args, slack, &[])
+}
+
+/// `serve` with its usual variables and `env` over them.
+fn serve_command(store_args: &[&str], slack: &str, env: &[(&str, &str)]) -> Command {
     let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
     args.extend_from_slice(store_args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+    command
         .args(&args)
         .current_dir(root())
         .env_remove("LEADSCORE_MODEL")
         .env_remove("LEADSCORE_ROUTES_FILE")
+        .env_remove("LEADSCORE_MQL_THRESHOLD")
+        .env_remove("LEADSCORE_MQL_EXIT_THRESHOLD")
         .env("LEADSCORE_EVENTS_SECRET", SECRET)
         .env("LEADSCORE_SLACK_WEBHOOK_URL", slack)
+        .envs(env.iter().copied());
+    command
+}
+
+fn serve_with(store_args: &[&str], slack: &str, env: &[(&str, &str)]) -> Server {
+    let mut child = serve_command(store_args, slack, env)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -206,6 +220,60 @@ async fn serve_on_the_embedded_store_then_explain_and_report() {
     assert_eq!(r["conversion"]["mqls"], 1);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<svg") && page.contains("</html>"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployments_thresholds_override_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store.json");
+    let data = data.to_str().unwrap();
+    let slack = TestServer::start_with_fallback(Vec::new(), Reply::ok());
+    // Ana without her demo request (an instant MQL): her fit and a pricing visit stay below the
+    // model's 100, and reach this deployment's 20.
+    let mut batch = events();
+    batch["events"].as_array_mut().unwrap().truncate(2);
+    {
+        let server = serve_with(
+            &["--data", data],
+            &slack.url("/hook"),
+            &[
+                ("LEADSCORE_MQL_THRESHOLD", "20"),
+                ("LEADSCORE_MQL_EXIT_THRESHOLD", "10"),
+            ],
+        );
+        let (status, body) = post(&server.base, "/webhooks/events", &batch, true).await;
+        assert_eq!(
+            (status, body["accepted"].clone()),
+            (200, json!(2)),
+            "{body}"
+        );
+        let transitions = body["transitions"].as_array().unwrap();
+        assert_eq!(transitions.len(), 1, "{body}");
+        assert_eq!(transitions[0]["to"], "mql", "{body}");
+        assert_eq!(transitions[0]["reason"]["type"], "score_reached", "{body}");
+        assert_eq!(transitions[0]["reason"]["threshold"], 20, "{body}");
+    }
+    assert_eq!(slack.requests().len(), 1, "sales is told");
+    let out = leadscore(&["explain", "ana@acme.test", "--json", "--data", data]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stage"], "mql", "{v}");
+    let total = v["scores"]["total"].as_f64().unwrap();
+    assert!((20.0..100.0).contains(&total), "{v}");
+
+    // An override the model's rules refuse stops serve before it listens, naming the variable.
+    let out = serve_command(
+        &["--data", data],
+        &slack.url("/hook"),
+        &[("LEADSCORE_MQL_EXIT_THRESHOLD", "150")],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: LEADSCORE_MQL_EXIT_THRESHOLD: thresholds.mql_exit (150) must be lower than thresholds.mql (100)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
