@@ -47,8 +47,8 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 }
 
 async fn run_async(args: &Args) -> Result<(), CliError> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let (ingest, model) = super::ingest_config(&args.model, env)?;
+    let env = leadscore_app::config::non_blank(|k| std::env::var(k).ok());
+    let (ingest, model) = super::ingest_config(&args.model, &env)?;
     let routes_text = match &args.routes {
         Some(path) => Some(super::read(path)?),
         None => None,

@@ -4,7 +4,7 @@
 //! fails visibly instead of answering every webhook with an error.
 
 use crate::secrets::{resolve_secrets, SecretStore};
-use leadscore_app::config::{ConfigError as IngestConfigError, IngestConfig, PUBLIC_BASE_URL};
+use leadscore_app::config::{IngestConfig, PUBLIC_BASE_URL};
 use leadscore_runtime::env::{env_var, non_blank};
 pub use leadscore_runtime::{ConfigError, ModelFile, StoreConfig, TABLE};
 use std::path::PathBuf;
@@ -46,17 +46,8 @@ impl Config {
         let store = StoreConfig::from_lookup(&get)?;
         let file = ModelFile::from_lookup(&get)?;
         // IngestConfig parses the model itself: hand it the text rather than parse twice.
-        let ingest =
-            IngestConfig::from_lookup(&get, &file.text, &file.origin()).map_err(|e| match e {
-                IngestConfigError::Model(errors) => file.invalid(errors),
-                IngestConfigError::Missing { var } => ConfigError::Missing {
-                    var,
-                    what: missing_what(var),
-                },
-                IngestConfigError::Invalid { var, problem } => {
-                    ConfigError::Invalid { var, problem }
-                }
-            })?;
+        let ingest = IngestConfig::from_lookup(&get, &file.text, &file.origin())
+            .map_err(|e| file.app_error(e, missing_what))?;
         Ok(Config {
             store,
             model_path: file.path,

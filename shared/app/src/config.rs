@@ -89,6 +89,11 @@ fn time_zone(var: &'static str, name: &str) -> Result<Tz, ConfigError> {
     })
 }
 
+/// `get` with blank values treated as unset: a template that sets `NAME: ""` means "not set".
+pub fn non_blank(get: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |k| get(k).filter(|v| !v.trim().is_empty())
+}
+
 /// The model in `text` (`origin` names it in errors), with the thresholds overridden by
 /// `LEADSCORE_MQL_THRESHOLD` / `LEADSCORE_MQL_EXIT_THRESHOLD` when set. Every function and
 /// `leadscore serve` read the model through this, so they agree on when a lead qualifies.
@@ -97,7 +102,7 @@ pub fn model_from_lookup(
     text: &str,
     origin: &str,
 ) -> Result<Model, ConfigError> {
-    let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    let get = non_blank(get);
     let mut model = Model::from_toml(text, origin)?;
     let mql = threshold_var(MQL_THRESHOLD, get(MQL_THRESHOLD))?;
     let mql_exit = threshold_var(MQL_EXIT_THRESHOLD, get(MQL_EXIT_THRESHOLD))?;
@@ -137,8 +142,8 @@ impl IngestConfig {
         model_text: &str,
         origin: &str,
     ) -> Result<IngestConfig, ConfigError> {
-        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let model = Arc::new(model_from_lookup(get, model_text, origin)?);
+        let get = non_blank(get);
+        let model = Arc::new(model_from_lookup(&get, model_text, origin)?);
         let hubspot_secret = get(HUBSPOT_CLIENT_SECRET);
         let public_base_url =
             get(PUBLIC_BASE_URL).map(|u| u.trim().trim_end_matches('/').to_owned());

@@ -122,16 +122,25 @@ impl ModelFile {
     /// Parses and validates the model (every problem is listed with its line), then applies the
     /// stage's threshold overrides from `get` (`LEADSCORE_MQL_THRESHOLD`, `..._EXIT_THRESHOLD`).
     pub fn parse(&self, get: impl Fn(&str) -> Option<String>) -> Result<Model, ConfigError> {
-        leadscore_app::config::model_from_lookup(get, &self.text, &self.origin()).map_err(|e| {
-            match e {
-                AppConfigError::Model(errors) => self.invalid(errors),
-                AppConfigError::Invalid { var, problem } => ConfigError::Invalid { var, problem },
-                AppConfigError::Missing { var } => ConfigError::Missing {
-                    var,
-                    what: "required by the model",
-                },
-            }
-        })
+        leadscore_app::config::model_from_lookup(get, &self.text, &self.origin())
+            .map_err(|e| self.app_error(e, |_| "required by the model"))
+    }
+
+    /// An error of the app's configuration readers, which read this file's text, as a
+    /// function's: model problems name this file; `missing` says what a missing variable holds.
+    pub fn app_error(
+        &self,
+        e: AppConfigError,
+        missing: impl Fn(&'static str) -> &'static str,
+    ) -> ConfigError {
+        match e {
+            AppConfigError::Model(errors) => self.invalid(errors),
+            AppConfigError::Invalid { var, problem } => ConfigError::Invalid { var, problem },
+            AppConfigError::Missing { var } => ConfigError::Missing {
+                var,
+                what: missing(var),
+            },
+        }
     }
 
     /// The error for this file's validation problems.

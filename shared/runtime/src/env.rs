@@ -11,10 +11,8 @@ pub fn env_var(k: &str) -> Option<String> {
     std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())
 }
 
-/// `get` with blank values treated as unset: a template that sets `NAME: ""` means "not set".
-pub fn non_blank(get: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
-    move |k| get(k).filter(|v| !v.trim().is_empty())
-}
+/// `get` with blank values treated as unset (the one reading ingest's handler uses too).
+pub use leadscore_app::config::non_blank;
 
 /// The trimmed value of `var`, or [`ConfigError::Missing`] saying what it should hold.
 pub fn required(

@@ -33,7 +33,7 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 /// Calling it twice is harmless.
 pub fn init_tracing() {
     use tracing_subscriber::filter::{EnvFilter, LevelFilter};
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = env::non_blank(|k| std::env::var(k).ok());
     let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let directives = var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|| var("RUST_LOG"))
